@@ -44,7 +44,9 @@ export interface Comparator {
   readonly name: string;
   /**
    * Compares `primary` and `mirror` (same layout, same row order). Asynchronous because device
-   * backends are; the inputs must not be written until the promise settles.
+   * backends are, but every backend reads (or copies) the inputs before it returns: the engines
+   * go on writing their matrices while a comparison is in flight, and the result must describe
+   * the values as they were at the call.
    */
   compare(
     primary: Float64Array,

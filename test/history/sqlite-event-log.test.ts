@@ -1,0 +1,220 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  EventLogUnavailableError,
+  InvalidArgumentError,
+  MalformedEventError,
+  SchemaVersionMismatchError,
+} from '../../ts/history/errors.js';
+import type { Json } from '../../ts/history/events.js';
+import { MemoryEventLog } from '../../ts/history/memory-event-log.js';
+import { SqliteEventLog } from '../../ts/history/sqlite-event-log.js';
+import { describeEventLog } from './event-log-suite.js';
+import { nextTurn, scheduled, someEvents, tempDir } from './fixtures.js';
+
+describeEventLog('SqliteEventLog', () => {
+  const tmp = tempDir();
+  return {
+    open: (options) => SqliteEventLog.open({ path: path.join(tmp.dir, 'log.db'), ...options }),
+    cleanup: tmp.remove,
+  };
+});
+
+describe('SqliteEventLog', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let file: string;
+  const opened: { close(): unknown }[] = [];
+  /** Opens a log (or a raw connection) that afterEach closes. */
+  const track = <T extends { close(): unknown }>(x: T): T => {
+    opened.push(x);
+    return x;
+  };
+
+  beforeEach(() => {
+    tmp = tempDir();
+    file = path.join(tmp.dir, 'log.db');
+  });
+
+  afterEach(async () => {
+    for (const x of opened.splice(0)) await x.close();
+    tmp.remove();
+  });
+
+  it('keeps committed events across close and reopen', async () => {
+    const first = SqliteEventLog.open({ path: file });
+    const a = await first.append('a', 0, someEvents(3));
+    const b = await first.append('b', 0, someEvents(1));
+    await first.close();
+
+    const second = track(SqliteEventLog.open({ path: file }));
+    expect(await second.readInstance('a')).toEqual(a);
+    expect(await second.readRange(0, 10)).toEqual([...a, ...b]);
+    expect(await second.head('a')).toBe(3);
+    const more = await second.append('a', 3, someEvents(1));
+    expect(more.map((e) => [e.seq, e.pos])).toEqual([[4, 5]]);
+    await expect(second.append('b', 0, someEvents(1))).rejects.toMatchObject({ code: 'WRONG_EXPECTED_SEQ', actualSeq: 1 });
+  });
+
+  it('has committed an append when it resolves (another connection sees it)', async () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    await log.append('a', 0, someEvents(2));
+    const other = track(new Database(file, { readonly: true }));
+    expect(other.prepare("SELECT count(*) FROM events WHERE workflow_id = 'a'").pluck().get()).toBe(2);
+  });
+
+  it('runs with WAL and synchronous=FULL', () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    expect(log.storageInfo()).toMatchObject({ journalMode: 'wal', synchronous: 2, schemaVersion: 1, path: file });
+    const other = track(new Database(file));
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal'); // WAL is a property of the file
+  });
+
+  it('reports a stored row it cannot decode as MalformedEventError naming its pos', async () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    await log.append('a', 0, someEvents(1));
+    await log.append('b', 0, someEvents(1));
+    await log.append('c', 0, someEvents(1));
+    const db = track(new Database(file));
+    db.prepare("INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('a', 2, 1, 5, 'not json')").run();
+    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('b', 2, 99, 5, '{}')`).run();
+    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('c', 2, 1, 5, '{"input": 1}')`).run();
+
+    const badJson = await log.readInstance('a').catch((e: unknown) => e);
+    expect(badJson).toBeInstanceOf(MalformedEventError);
+    expect(badJson).toMatchObject({ pos: 4, field: 'payload', workflowId: 'a' });
+    expect((badJson as Error).message).toMatch(/^stored event at pos 4: payload is not valid JSON/);
+    await expect(log.readInstance('b')).rejects.toMatchObject({ pos: 5, field: 'type' });
+    await expect(log.readInstance('c')).rejects.toMatchObject({ pos: 6, field: 'payload.name' });
+    await expect(log.readRange(0, 10)).rejects.toMatchObject({ code: 'MALFORMED_EVENT', pos: 4 });
+    expect(await log.readRange(0, 3)).toHaveLength(3); // the good rows before it still read
+  });
+
+  it('refuses a file of another schema version, a foreign database and a non-database', () => {
+    SqliteEventLog.open({ path: file }).close();
+    const db = new Database(file);
+    db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
+    db.close();
+    const error = (() => {
+      try {
+        SqliteEventLog.open({ path: file });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(SchemaVersionMismatchError);
+    expect(error).toMatchObject({ code: 'SCHEMA_VERSION_MISMATCH', found: 2, expected: 1 });
+
+    const foreign = path.join(tmp.dir, 'foreign.db');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE events (x)');
+    other.close();
+    expect(() => SqliteEventLog.open({ path: foreign })).toThrow(SchemaVersionMismatchError);
+
+    const text = path.join(tmp.dir, 'text.db');
+    fs.writeFileSync(text, 'this is not a database, just some text that is long enough to look like a header....');
+    expect(() => SqliteEventLog.open({ path: text })).toThrow(EventLogUnavailableError);
+  });
+
+  it('rejects every append of a failed batch, writes none of it and keeps what was committed', async () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    const committed = await log.append('a', 0, someEvents(2));
+    const db = track(new Database(file));
+    // Any insert for "poison" aborts the transaction it is in, as a full disk or I/O error would.
+    db.exec(`CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.workflow_id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+
+    const results = await Promise.allSettled([
+      log.append('a', 2, someEvents(1)),
+      log.append('b', 0, someEvents(2)),
+      log.append('poison', 0, someEvents(1)),
+    ]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const reason = (r as PromiseRejectedResult).reason as EventLogUnavailableError;
+      expect(reason).toBeInstanceOf(EventLogUnavailableError);
+      expect(reason.code).toBe('EVENT_LOG_UNAVAILABLE');
+      expect((reason.cause as Error).message).toContain('injected failure');
+    }
+    expect(await log.readRange(0, 100)).toEqual(committed);
+    expect(await log.head('a')).toBe(2);
+    expect(await log.head('b')).toBe(0);
+
+    db.exec('DROP TRIGGER poison');
+    const after = await log.append('a', 2, someEvents(1));
+    expect(after.map((e) => [e.seq, e.pos])).toEqual([[3, 3]]);
+  });
+
+  it('rolls its in-memory head back to the disk after a conflict with another writer', async () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    await log.append('a', 0, someEvents(2));
+    const db = track(new Database(file));
+    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('a', 3, 6, 1, '{"name":"s","payload":null}')`).run();
+    await expect(log.append('a', 2, someEvents(1))).rejects.toBeInstanceOf(EventLogUnavailableError);
+    expect(await log.head('a')).toBe(3);
+    expect((await log.append('a', 3, someEvents(1)))[0]!.seq).toBe(4);
+  });
+
+  it('writes a batch as soon as maxBatch events are queued', async () => {
+    const log = track(SqliteEventLog.open({ path: file, groupCommit: { maxBatch: 3 } }));
+    const sizes: number[] = [];
+    log.subscribe((events) => sizes.push(events.length));
+    const appends = Array.from({ length: 7 }, (_, i) => log.append(`wf-${i}`, 0, someEvents(1)));
+    expect(sizes).toEqual([3, 3]); // written synchronously, before the event loop turns
+    await Promise.all(appends);
+    expect(sizes).toEqual([3, 3, 1]);
+  });
+
+  it('waits maxDelayMs for company before writing', async () => {
+    const log = track(SqliteEventLog.open({ path: file, groupCommit: { maxDelayMs: 30 } }));
+    let done = false;
+    const pending = log.append('a', 0, someEvents(1)).then(() => {
+      done = true;
+    });
+    await nextTurn();
+    expect(done).toBe(false);
+    expect(await log.head('a')).toBe(1); // accepted and counted ...
+    expect(await log.readInstance('a')).toEqual([]); // ... but not durable yet
+    await pending;
+    expect(await log.readInstance('a')).toHaveLength(1);
+  });
+
+  it('delivers appends made by a listener in a later batch, in order', async () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    const batches: number[][] = [];
+    let chained: Promise<unknown> | undefined;
+    log.subscribe((events) => {
+      batches.push(events.map((e) => e.pos));
+      chained ??= log.append('echo', 0, someEvents(1));
+    });
+    await log.append('a', 0, someEvents(2));
+    await chained;
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
+
+  it('refuses bad options with InvalidArgumentError naming the option', () => {
+    expect(() => SqliteEventLog.open({ path: file, groupCommit: { maxBatch: 0 } })).toThrow(/groupCommit.maxBatch/);
+    expect(() => SqliteEventLog.open({ path: file, groupCommit: { maxDelayMs: -1 } })).toThrow(InvalidArgumentError);
+    expect(() => SqliteEventLog.open({ path: '' })).toThrow(InvalidArgumentError);
+  });
+
+  it('stores any JSON payload exactly as the memory log does', async () => {
+    const log = track(SqliteEventLog.open({ path: file }));
+    const memory = new MemoryEventLog();
+    let seq = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const event = scheduled('p', value as Json);
+        const [fromMemory] = await memory.append('p', seq, [event]);
+        await log.append('p', seq, [event]);
+        seq++;
+        const [fromDisk] = await log.readInstance('p', seq, seq);
+        expect(fromDisk).toEqual(fromMemory);
+        expect(fromDisk!.payload).toEqual(JSON.parse(JSON.stringify(event.payload)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

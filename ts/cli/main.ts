@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/** The `wfmirror` command. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type DemoProgress, runDemo } from './demo.js';
+import { formatSummary } from './format-summary.js';
+
+const HELP = `wfmirror: adaptive workflow state mirroring
+
+usage:
+  wfmirror demo [--instances N] [--dir DIR] [--no-faults] [--concurrency N] [--json]
+      Runs N order workflows (default 10,000) on the embedded SQLite log under DIR
+      (default ./.wfmirror) with a mirror beside the primary, injects one fault of each
+      kind, and prints a summary (--json: the summary as JSON on stdout).
+  wfmirror --version
+  wfmirror --help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`wfmirror: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function demo(args: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseDemoArgs>;
+  try {
+    parsed = parseDemoArgs(args);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const { values } = parsed;
+  const json = values.json === true;
+  const showProgress = !json || process.stderr.isTTY;
+  const onProgress = showProgress
+    ? (p: DemoProgress) => {
+        const line = `started ${p.started.toLocaleString('en-US')}/${p.instances.toLocaleString('en-US')}  events ${p.events.toLocaleString('en-US')}  anomalies ${p.anomalies}`;
+        if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
+        else process.stderr.write(`${line}\n`);
+      }
+    : undefined;
+  const summary = await runDemo({
+    instances: positiveInt('instances', values.instances, 10_000),
+    dir: values.dir ?? '.wfmirror',
+    faults: values['no-faults'] !== true,
+    concurrency: positiveInt('concurrency', values.concurrency, 2_000),
+    ...(onProgress !== undefined ? { onProgress } : {}),
+  });
+  if (process.stderr.isTTY && showProgress) process.stderr.write('\n');
+  if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else process.stdout.write(`${formatSummary(summary)}\n`);
+  const missed = summary.faults.filter((f) => !f.detected).length;
+  if (missed > 0 || summary.falseAlarms > 0) process.exitCode = 1;
+}
+
+function parseDemoArgs(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      instances: { type: 'string' },
+      dir: { type: 'string' },
+      'no-faults': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo':
+      return demo(rest);
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(HELP);
+      return;
+    default:
+      fail(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`wfmirror: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import { RowIndex } from '../state/row-index.js';
+import { StateMatrix } from '../state/state-matrix.js';
+import type { AnyWorkflowDefinition } from '../workflow/define.js';
+import { type CompiledDefinition, compileDefinition } from './compiled-definition.js';
+import { UnknownWorkflowError } from './errors.js';
+
+/**
+ * Everything kept per workflow definition: its compiled form, the row index shared by the
+ * primary and the mirror (the same instance sits in the same row of both matrices, so a batch
+ * comparison needs no gather), and the two state matrices.
+ */
+export class Fleet {
+  readonly index = new RowIndex();
+  readonly primary: StateMatrix;
+  readonly mirror: StateMatrix;
+
+  constructor(readonly compiled: CompiledDefinition) {
+    this.primary = new StateMatrix(compiled.layout);
+    this.mirror = new StateMatrix(compiled.layout);
+  }
+}
+
+/** The fleets of every definition an engine pair runs, by workflow type name. */
+export class FleetRegistry {
+  private readonly fleets = new Map<string, Fleet>();
+
+  constructor(definitions: readonly AnyWorkflowDefinition[]) {
+    for (const definition of definitions) {
+      if (this.fleets.has(definition.name)) {
+        throw new TypeError(`workflows: two definitions are named "${definition.name}"; run one version per engine pair`);
+      }
+      this.fleets.set(definition.name, new Fleet(compileDefinition(definition)));
+    }
+  }
+
+  /** The fleet of `workflowType`, or undefined. */
+  find(workflowType: string): Fleet | undefined {
+    return this.fleets.get(workflowType);
+  }
+
+  /** The fleet of `workflowType`; throws UnknownWorkflowError when there is none. */
+  get(workflowType: string): Fleet {
+    const fleet = this.fleets.get(workflowType);
+    if (fleet === undefined) throw new UnknownWorkflowError(workflowType, this.names());
+    return fleet;
+  }
+
+  names(): string[] {
+    return [...this.fleets.keys()];
+  }
+
+  all(): Fleet[] {
+    return [...this.fleets.values()];
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The mirror: the same definitions, fed only by the duplicated event stream. It runs every
+ * handler on replay and keeps its own state matrix current, but it never executes a command:
+ * it holds no activity implementations and no clock. Each command its replay issues is checked
+ * against the command event the history recorded; a mismatch is non-determinism.
+ */
+import type { HistoryEvent } from '../history/events.js';
+import { stringHash } from '../state/string-hash.js';
+import type { Command } from './commands.js';
+import { describeCommand } from './commands.js';
+import type { Fleet, FleetRegistry } from './fleet.js';
+import { HandlerContext } from './handler-context.js';
+import type { InstanceRuntime } from './instance.js';
+import { jsonEqual } from './json-equal.js';
+import { applyCommandEvent, isInboundEvent, runStep } from './step.js';
+
+/** A mirror instance. */
+export interface MirrorInstance extends InstanceRuntime {
+  /** Commands the replay issued that the history has not confirmed yet. */
+  expected: Command[];
+  expectedHead: number;
+  /** Time of the last inbound event (timer fire times derive from it). */
+  triggerTime: number;
+  /** Set once a non-determinism was found; the instance keeps replaying but is not reported again. */
+  nonDeterministic: boolean;
+  /** The history's fingerprint differs from the mirror's definition. */
+  versionSkew: boolean;
+}
+
+/** A command mismatch between replay and history. */
+export interface NonDeterminismFinding {
+  readonly workflowId: string;
+  readonly workflowType: string;
+  readonly seq: number;
+  readonly detail: string;
+  readonly instance: MirrorInstance;
+}
+
+/** An event the mirror could not apply: a seq gap, an unknown instance or workflow type. */
+export interface UnappliedEvent {
+  readonly event: HistoryEvent;
+  readonly reason: 'gap' | 'unknown-instance' | 'unknown-workflow';
+}
+
+/** Options of {@link MirrorEngine}. */
+export interface MirrorEngineOptions {
+  readonly fleets: FleetRegistry;
+  readonly guardDeterminism?: boolean;
+  readonly onApplied?: (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void;
+  readonly onNonDeterminism?: (finding: NonDeterminismFinding) => void;
+  /** Events that could not be applied; a stream transport reacts by re-reading the log. */
+  readonly onUnapplied?: (unapplied: UnappliedEvent) => void;
+}
+
+/** Counters of a mirror. */
+export interface MirrorStats {
+  applied: number;
+  duplicatesIgnored: number;
+  unapplied: number;
+  nonDeterminism: number;
+}
+
+/** The replay-only engine. */
+export class MirrorEngine {
+  readonly stats: MirrorStats = { applied: 0, duplicatesIgnored: 0, unapplied: 0, nonDeterminism: 0 };
+  private readonly instances = new Map<string, MirrorInstance>();
+  private readonly ctx = new HandlerContext();
+  private readonly guard: boolean;
+
+  constructor(private readonly options: MirrorEngineOptions) {
+    this.guard = options.guardDeterminism ?? true;
+  }
+
+  /** Applies a batch of history events, in order. Events already applied are ignored (idempotent by seq). */
+  apply(events: readonly HistoryEvent[]): void {
+    for (let i = 0; i < events.length; i++) this.applyOne(events[i]!);
+  }
+
+  /** The instance, or undefined. */
+  instance(workflowId: string): MirrorInstance | undefined {
+    return this.instances.get(workflowId);
+  }
+
+  /** Every instance the mirror holds. */
+  allInstances(): IterableIterator<MirrorInstance> {
+    return this.instances.values();
+  }
+
+  private applyOne(event: HistoryEvent): void {
+    let instance = this.instances.get(event.workflowId);
+    if (instance === undefined) {
+      if (event.type !== 'WorkflowStarted' || event.seq !== 1) {
+        this.unapplied(event, 'unknown-instance');
+        return;
+      }
+      const fleet = this.options.fleets.find(event.payload.workflowType);
+      if (fleet === undefined) {
+        this.unapplied(event, 'unknown-workflow');
+        return;
+      }
+      instance = this.createInstance(event.workflowId, fleet, event.payload.fingerprint);
+    }
+    if (event.seq <= instance.seq) {
+      this.stats.duplicatesIgnored++;
+      return;
+    }
+    if (event.seq !== instance.seq + 1) {
+      this.unapplied(event, 'gap');
+      return;
+    }
+    const fleet = this.options.fleets.get(instance.compiled.name);
+    instance.seq = event.seq;
+    if (isInboundEvent(event.type)) {
+      if (instance.expectedHead < instance.expected.length) {
+        const missing = instance.expected[instance.expectedHead]!;
+        this.nonDeterminism(instance, event.seq, `replay issued "${describeCommand(missing)}" but the history has ${event.type} at seq ${event.seq} instead`);
+      }
+      const result = runStep(instance, event, event.payload, this.ctx, this.guard);
+      instance.triggerTime = event.time;
+      instance.expected = result.commands.length > 0 ? (result.commands as Command[]) : [];
+      instance.expectedHead = 0;
+      fleet.mirror.writeState(instance.row, instance.state);
+    } else {
+      this.checkCommand(instance, event);
+      applyCommandEvent(instance, event);
+    }
+    fleet.mirror.setSeq(instance.row, event.seq);
+    this.stats.applied++;
+    this.options.onApplied?.(instance, event, fleet);
+  }
+
+  private createInstance(workflowId: string, fleet: Fleet, fingerprint: string): MirrorInstance {
+    const row = fleet.index.rowFor(workflowId);
+    fleet.mirror.ensureRows(row + 1);
+    const compiled = fleet.compiled;
+    const instance: MirrorInstance = {
+      workflowId,
+      idHash: stringHash(workflowId),
+      compiled,
+      row,
+      state: compiled.layout.initialState(),
+      seq: 0,
+      status: 'running',
+      startedFingerprint: fingerprint,
+      expected: [],
+      expectedHead: 0,
+      triggerTime: 0,
+      nonDeterministic: false,
+      versionSkew: fingerprint !== compiled.fingerprint,
+    };
+    this.instances.set(workflowId, instance);
+    return instance;
+  }
+
+  private checkCommand(instance: MirrorInstance, event: HistoryEvent): void {
+    const command = instance.expected[instance.expectedHead];
+    if (command === undefined) {
+      this.nonDeterminism(instance, event.seq, `history has ${describeEvent(event)} at seq ${event.seq}, which replay did not issue`);
+      return;
+    }
+    instance.expectedHead++;
+    const mismatch = commandMismatch(command, event, instance.triggerTime);
+    if (mismatch !== undefined) this.nonDeterminism(instance, event.seq, mismatch);
+  }
+
+  private nonDeterminism(instance: MirrorInstance, seq: number, detail: string): void {
+    if (instance.nonDeterministic) return;
+    instance.nonDeterministic = true;
+    this.stats.nonDeterminism++;
+    this.options.onNonDeterminism?.({ workflowId: instance.workflowId, workflowType: instance.compiled.name, seq, detail, instance });
+  }
+
+  private unapplied(event: HistoryEvent, reason: UnappliedEvent['reason']): void {
+    this.stats.unapplied++;
+    this.options.onUnapplied?.({ event, reason });
+  }
+}
+
+function describeEvent(event: HistoryEvent): string {
+  switch (event.type) {
+    case 'ActivityScheduled':
+      return `ActivityScheduled "${event.payload.name}"`;
+    case 'TimerStarted':
+      return `TimerStarted "${event.payload.name}"`;
+    default:
+      return event.type;
+  }
+}
+
+/** Why a replayed command does not match the recorded command event, or undefined if it does. */
+function commandMismatch(command: Command, event: HistoryEvent, triggerTime: number): string | undefined {
+  const at = `at seq ${event.seq}`;
+  switch (event.type) {
+    case 'ActivityScheduled':
+      if (command.kind !== 'call') return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
+      if (command.name !== event.payload.name) {
+        return `history schedules activity "${event.payload.name}" ${at}, replay calls "${command.name}" (activities called in another order or by changed code)`;
+      }
+      if (!jsonEqual(command.input, event.payload.input)) return `activity "${command.name}" ${at} was scheduled with other input than replay computes`;
+      return undefined;
+    case 'TimerStarted':
+      if (command.kind !== 'sleep') return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
+      if (command.name !== event.payload.name || triggerTime + command.ms !== event.payload.fireAt) {
+        return `timer ${at}: history has "${event.payload.name}" firing at ${event.payload.fireAt}, replay has "${command.name}" at ${triggerTime + command.ms}`;
+      }
+      return undefined;
+    case 'WorkflowCompleted':
+      if (command.kind !== 'complete') return `history completes the workflow ${at}, replay issued "${describeCommand(command)}"`;
+      return jsonEqual(command.result, event.payload.result) ? undefined : `workflow result ${at} differs from replay's`;
+    case 'WorkflowFailed':
+      if (command.kind !== 'fail') return `history fails the workflow ${at}, replay issued "${describeCommand(command)}"`;
+      return undefined;
+    default:
+      return undefined;
+  }
+}

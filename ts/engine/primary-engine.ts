@@ -1,0 +1,385 @@
+/**
+ * The primary: starts instances, runs handlers, executes their commands (activities with
+ * retries and timeouts, timers on the injected clock) and appends every outcome to the log
+ * before the handler that consumes it runs.
+ */
+import { type Clock, sleepOn, type TimerHandle } from '../clock/clock.js';
+import { WorkflowMirrorError } from '../base-error.js';
+import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
+import type { EventLog } from '../history/event-log.js';
+import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
+import { stringHash } from '../state/string-hash.js';
+import { type ActivityImplementations, runActivity } from './activity-runner.js';
+import type { Command } from './commands.js';
+import type { CompiledDefinition } from './compiled-definition.js';
+import {
+  DuplicateWorkflowError,
+  HandlerError,
+  InstanceNotRunningError,
+  InstanceStalledError,
+  MissingActivityImplementationError,
+  UnknownInstanceError,
+} from './errors.js';
+import type { FaultPlan } from './faults.js';
+import type { Fleet, FleetRegistry } from './fleet.js';
+import { HandlerContext } from './handler-context.js';
+import type { InstanceRuntime } from './instance.js';
+import { applyCommandEvent, eventKey, runStep } from './step.js';
+
+/** What the primary remembers of an event its handler consumed (for diagnosing anomalies). */
+export interface JournalEntry {
+  readonly seq: number;
+  readonly type: HistoryEvent['type'];
+  /** The payload the handler actually received. */
+  readonly payload: unknown;
+}
+
+/** An instance on the primary. */
+export interface PrimaryInstance extends InstanceRuntime {
+  /** Serialises the instance's steps: one event at a time, in order. */
+  chain: Promise<void>;
+  /** Handler deliveries, newest last, at most {@link JOURNAL_LIMIT}. */
+  readonly journal: JournalEntry[];
+  /** Set when the log refused or failed an append; the instance waits for {@link PrimaryEngine.resume}. */
+  stalled: { readonly error: WorkflowMirrorError; readonly event: NewEvent } | undefined;
+  readonly timers: Set<TimerHandle>;
+}
+
+/** Deliveries kept per instance for diagnosis. */
+export const JOURNAL_LIMIT = 256;
+
+/** Options of {@link PrimaryEngine}. */
+export interface PrimaryEngineOptions {
+  readonly log: EventLog;
+  readonly fleets: FleetRegistry;
+  readonly activities: ActivityImplementations;
+  readonly clock: Clock;
+  /** Swap Date.now / Math.random for throwing stand-ins while handlers run. Default true. */
+  readonly guardDeterminism?: boolean;
+  readonly faults?: FaultPlan;
+  /** Called after each event is applied (handler run or command appended), in seq order per instance. */
+  readonly onApplied?: (instance: PrimaryInstance, event: HistoryEvent, fleet: Fleet) => void;
+  /** Errors no caller is waiting for: a handler that threw later in a run, a stalled instance. */
+  readonly onError?: (error: WorkflowMirrorError) => void;
+}
+
+/** Counters of a primary. */
+export interface PrimaryStats {
+  eventsAppended: number;
+  handlersRun: number;
+  activitiesRun: number;
+  activityFailures: number;
+  started: number;
+  completed: number;
+  failed: number;
+  stalled: number;
+}
+
+/** The executing engine. */
+export class PrimaryEngine {
+  readonly stats: PrimaryStats = {
+    eventsAppended: 0,
+    handlersRun: 0,
+    activitiesRun: 0,
+    activityFailures: 0,
+    started: 0,
+    completed: 0,
+    failed: 0,
+    stalled: 0,
+  };
+  private readonly instances = new Map<string, PrimaryInstance>();
+  private readonly starting = new Set<string>();
+  private readonly ctx = new HandlerContext();
+  private readonly guard: boolean;
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: PrimaryEngineOptions) {
+    this.guard = options.guardDeterminism ?? true;
+    for (const fleet of options.fleets.all()) {
+      for (const name of Object.keys(fleet.compiled.definition.activities)) {
+        if (typeof options.activities[name] !== 'function') throw new MissingActivityImplementationError(fleet.compiled.name, name);
+      }
+    }
+  }
+
+  /**
+   * Starts an instance: appends WorkflowStarted, runs the start handler and appends its commands.
+   * Rejects with UnknownWorkflowError, DuplicateWorkflowError or MalformedEventError (nothing
+   * appended), or with the handler's error (the workflow is then recorded as failed).
+   */
+  async start(workflowType: string, workflowId: string, input: unknown = null): Promise<void> {
+    if (typeof workflowId !== 'string' || workflowId.length === 0) {
+      throw new TypeError(`start: workflowId must be a non-empty string, got ${JSON.stringify(workflowId)}`);
+    }
+    const fleet = this.options.fleets.get(workflowType);
+    if (this.instances.has(workflowId) || this.starting.has(workflowId)) throw new DuplicateWorkflowError(workflowId);
+    const faults = this.options.faults;
+    const compiled = faults?.targets(workflowId) ? faults.definitionFor(workflowId, fleet.compiled) : fleet.compiled;
+    const event: NewEvent = {
+      type: 'WorkflowStarted',
+      time: this.options.clock.now(),
+      payload: { workflowType, version: compiled.definition.version, fingerprint: compiled.fingerprint, input: (input ?? null) as Json },
+    };
+    this.starting.add(workflowId);
+    this.inflight++;
+    try {
+      let stored: HistoryEvent[];
+      try {
+        stored = await this.options.log.append(workflowId, 0, [event]);
+      } catch (error) {
+        if (error instanceof WrongExpectedSeqError) throw new DuplicateWorkflowError(workflowId, error);
+        throw error;
+      }
+      const instance = this.createInstance(workflowId, compiled, fleet);
+      this.stats.started++;
+      const started = stored[0]!;
+      instance.seq = started.seq;
+      const run = this.consume(instance, fleet, started);
+      instance.chain = run.then(
+        () => undefined,
+        (error: unknown) => this.stall(instance, error, undefined),
+      );
+      const handlerError = await run;
+      if (handlerError !== undefined) {
+        throw handlerError instanceof WorkflowMirrorError ? handlerError : new HandlerError(workflowId, started.seq, handlerError);
+      }
+    } finally {
+      this.starting.delete(workflowId);
+      this.done();
+    }
+  }
+
+  /** Delivers a signal; resolves once it is in the log and its handler ran. */
+  signal(workflowId: string, name: string, payload: unknown = null): Promise<void> {
+    const instance = this.instances.get(workflowId);
+    if (instance === undefined) return Promise.reject(new UnknownInstanceError(workflowId));
+    if (instance.status !== 'running') return Promise.reject(new InstanceNotRunningError(workflowId, instance.status));
+    return this.enqueue(instance, { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } });
+  }
+
+  /** Resolves when no step, activity or append is in flight (pending timers wait for the clock). */
+  whenIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The instance, or undefined. */
+  instance(workflowId: string): PrimaryInstance | undefined {
+    return this.instances.get(workflowId);
+  }
+
+  /** Every instance this primary runs. */
+  allInstances(): IterableIterator<PrimaryInstance> {
+    return this.instances.values();
+  }
+
+  /** Retries the append that stalled an instance (after the log came back, say). */
+  resume(workflowId: string): Promise<void> {
+    const instance = this.instances.get(workflowId);
+    if (instance === undefined) return Promise.reject(new UnknownInstanceError(workflowId));
+    const stalled = instance.stalled;
+    if (stalled === undefined) return Promise.resolve();
+    instance.stalled = undefined;
+    this.stats.stalled--;
+    return this.enqueue(instance, stalled.event);
+  }
+
+  private createInstance(workflowId: string, compiled: CompiledDefinition, fleet: Fleet): PrimaryInstance {
+    const row = fleet.index.rowFor(workflowId);
+    fleet.primary.ensureRows(row + 1);
+    const instance: PrimaryInstance = {
+      workflowId,
+      idHash: stringHash(workflowId),
+      compiled,
+      row,
+      state: compiled.layout.initialState(),
+      seq: 0,
+      status: 'running',
+      startedFingerprint: compiled.fingerprint,
+      chain: Promise.resolve(),
+      journal: [],
+      stalled: undefined,
+      timers: new Set(),
+    };
+    this.instances.set(workflowId, instance);
+    return instance;
+  }
+
+  /** Queues an inbound event behind the instance's other steps. */
+  private enqueue(instance: PrimaryInstance, event: NewEvent): Promise<void> {
+    this.inflight++;
+    const run = instance.chain.then(() => this.deliver(instance, event));
+    instance.chain = run.then(
+      () => this.done(),
+      (error: unknown) => {
+        this.stall(instance, error, event);
+        this.done();
+      },
+    );
+    return run.then(() => undefined);
+  }
+
+  private async deliver(instance: PrimaryInstance, event: NewEvent): Promise<void> {
+    if (instance.stalled !== undefined) throw instance.stalled.error;
+    // Outcomes that arrive after the workflow ended (a timer or activity it no longer waits for) are dropped, not logged.
+    if (instance.status !== 'running') return;
+    const fleet = this.options.fleets.get(instance.compiled.name);
+    let stored: HistoryEvent[];
+    try {
+      stored = await this.options.log.append(instance.workflowId, instance.seq, [event]);
+    } catch (error) {
+      if (!(error instanceof MalformedEventError) || event.type !== 'ActivityCompleted') throw error;
+      // An activity result that cannot be recorded is that activity's failure: recorded, replayable, nothing lost.
+      const failed: NewEvent = {
+        type: 'ActivityFailed',
+        time: event.time,
+        payload: { name: event.payload.name, scheduledSeq: event.payload.scheduledSeq, error: error.message, attempts: 1 },
+      };
+      stored = await this.options.log.append(instance.workflowId, instance.seq, [failed]);
+    }
+    this.stats.eventsAppended += stored.length;
+    const applied = stored[0]!;
+    instance.seq = applied.seq;
+    const handlerError = await this.consume(instance, fleet, applied);
+    if (handlerError !== undefined) this.options.onError?.(new HandlerError(instance.workflowId, applied.seq, handlerError));
+  }
+
+  /**
+   * Runs the handler for an appended inbound event, appends its commands and starts executing
+   * them. Returns the handler's error, if it threw (the workflow is then failed).
+   */
+  private async consume(instance: PrimaryInstance, fleet: Fleet, event: HistoryEvent): Promise<unknown> {
+    const faults = this.options.faults;
+    const faulty = faults?.targets(instance.workflowId) === true;
+    const key = faulty ? eventKey(event) : '';
+    const deliveries = faulty ? faults!.deliveries(instance.workflowId, key, event.seq) : 1;
+    const payload = faulty ? faults!.payloadFor(event) : event.payload;
+    let commands: readonly Command[] = [];
+    let handlerError: unknown;
+    for (let i = 0; i < deliveries; i++) {
+      const result = runStep(instance, event, payload, this.ctx, this.guard);
+      this.stats.handlersRun++;
+      commands = result.commands;
+      handlerError = result.error;
+      if (instance.journal.length >= JOURNAL_LIMIT) instance.journal.shift();
+      instance.journal.push({ seq: event.seq, type: event.type, payload });
+    }
+    if (faulty) {
+      faults!.corruptAfter(instance.workflowId, key, event.seq, instance.state);
+      commands = faults!.commandsFor(instance.workflowId, event.seq, commands);
+    }
+    fleet.primary.writeState(instance.row, instance.state);
+    fleet.primary.setSeq(instance.row, event.seq);
+    this.options.onApplied?.(instance, event, fleet);
+    if (commands.length > 0) await this.issue(instance, fleet, event, commands);
+    return handlerError;
+  }
+
+  private async issue(instance: PrimaryInstance, fleet: Fleet, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
+    const now = this.options.clock.now();
+    const events = commands.map((command) => commandEvent(command, trigger.time, now));
+    const stored = await this.options.log.append(instance.workflowId, instance.seq, events);
+    this.stats.eventsAppended += stored.length;
+    for (const event of stored) {
+      instance.seq = event.seq;
+      applyCommandEvent(instance, event);
+      fleet.primary.setSeq(instance.row, event.seq);
+      this.options.onApplied?.(instance, event, fleet);
+      this.execute(instance, event);
+    }
+  }
+
+  private execute(instance: PrimaryInstance, event: HistoryEvent): void {
+    switch (event.type) {
+      case 'ActivityScheduled':
+        this.startActivity(instance, event.seq, event.payload.name, event.payload.input);
+        return;
+      case 'TimerStarted': {
+        const { name, fireAt } = event.payload;
+        const startedSeq = event.seq;
+        const handle = this.options.clock.setTimer(
+          () => {
+            instance.timers.delete(handle);
+            this.enqueue(instance, { type: 'TimerFired', time: this.options.clock.now(), payload: { name, startedSeq } }).catch(() => undefined);
+          },
+          Math.max(0, fireAt - this.options.clock.now()),
+        );
+        instance.timers.add(handle);
+        return;
+      }
+      case 'WorkflowCompleted':
+      case 'WorkflowFailed':
+        if (event.type === 'WorkflowCompleted') this.stats.completed++;
+        else this.stats.failed++;
+        for (const handle of instance.timers) this.options.clock.clearTimer(handle);
+        instance.timers.clear();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private startActivity(instance: PrimaryInstance, scheduledSeq: number, name: string, input: unknown): void {
+    const declaration = instance.compiled.definition.activities[name];
+    const implementation = this.options.activities[name]!;
+    this.inflight++;
+    this.stats.activitiesRun++;
+    const info = { workflowId: instance.workflowId, activity: name, scheduledSeq, idempotencyKey: `${instance.workflowId}:${scheduledSeq}` };
+    const backoff = async (ms: number) => {
+      this.done();
+      try {
+        await sleepOn(this.options.clock, ms);
+      } finally {
+        this.inflight++;
+      }
+    };
+    runActivity(implementation, input, info, this.options.clock, declaration?.retry, declaration?.timeoutMs, backoff)
+      .then((outcome) => {
+        const time = this.options.clock.now();
+        if (outcome.ok) {
+          return this.enqueue(instance, { type: 'ActivityCompleted', time, payload: { name, scheduledSeq, result: outcome.result as Json } });
+        }
+        this.stats.activityFailures++;
+        return this.enqueue(instance, {
+          type: 'ActivityFailed',
+          time,
+          payload: { name, scheduledSeq, error: outcome.error, attempts: outcome.attempts },
+        });
+      })
+      .catch(() => undefined) // a stalled instance already reported its error
+      .finally(() => this.done());
+  }
+
+  private stall(instance: PrimaryInstance, error: unknown, event: NewEvent | undefined): void {
+    if (instance.stalled !== undefined) return;
+    const typed = new InstanceStalledError(instance.workflowId, error);
+    if (event !== undefined) {
+      instance.stalled = { error: typed, event };
+      this.stats.stalled++;
+    }
+    this.options.onError?.(typed);
+  }
+
+  private done(): void {
+    if (--this.inflight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
+
+/** The history event that records a command. Timer fire times derive from the triggering event's time, so replay computes the same. */
+function commandEvent(command: Command, triggerTime: number, now: number): NewEvent {
+  switch (command.kind) {
+    case 'call':
+      return { type: 'ActivityScheduled', time: now, payload: { name: command.name, input: command.input as Json } };
+    case 'sleep':
+      return { type: 'TimerStarted', time: now, payload: { name: command.name, fireAt: triggerTime + command.ms } };
+    case 'complete':
+      return { type: 'WorkflowCompleted', time: now, payload: { result: command.result as Json } };
+    case 'fail':
+      return { type: 'WorkflowFailed', time: now, payload: { reason: command.reason } };
+  }
+}

@@ -1,0 +1,34 @@
+/** The public pieces of `ts/history`: event types, the EventLog contract, its two logs and their errors. */
+
+export {
+  EventLogUnavailableError,
+  InvalidArgumentError,
+  LogClosedError,
+  type MalformedEventDetails,
+  MalformedEventError,
+  SchemaVersionMismatchError,
+  WrongExpectedSeqError,
+} from './errors.js';
+export type { EventListener, EventLog } from './event-log.js';
+export {
+  COMMAND_EVENT_TYPES,
+  EVENT_TYPES,
+  type EventPayloads,
+  type EventType,
+  type HistoryEvent,
+  type Json,
+  type NewEvent,
+} from './events.js';
+export { MAX_JSON_DEPTH } from './json-value.js';
+export type { ListenerErrorHandler } from './listener-set.js';
+export { MemoryEventLog, type MemoryEventLogOptions } from './memory-event-log.js';
+export { SqliteEventLog, type SqliteEventLogOptions, type SqliteStorageInfo } from './sqlite-event-log.js';
+export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+export {
+  type FieldProblem,
+  isEventType,
+  MAX_WORKFLOW_ID_LENGTH,
+  payloadFieldProblem,
+  validateAppend,
+  validateEvent,
+} from './validate-event.js';

@@ -1,0 +1,126 @@
+/**
+ * Payloads must survive a trip through JSON unchanged (the SQLite log stores them as text, and the
+ * memory log must behave the same), so they are checked and copied in one walk at append time.
+ */
+import type { Json } from './events.js';
+
+/** Deeper than this is refused: it guards the recursive walks (ours and readers') against stack overflow. */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * Thrown by {@link copyJson}; callers turn it into their own error with context. `path` is relative
+ * to the walked value, e.g. `.items[2]` (empty for the value itself).
+ */
+export class NotJsonError extends Error {
+  readonly path: string;
+  readonly problem: string;
+
+  constructor(path: string, problem: string) {
+    super(`${path} ${problem}`);
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+/**
+ * Returns a deeply frozen copy of `value` if it is plain JSON, throws {@link NotJsonError} otherwise.
+ * Refused: undefined, functions, symbols, bigints, NaN/Infinity (JSON cannot carry them), class
+ * instances (Date, Map, ...: JSON would silently turn them into something else), cycles and sparse
+ * arrays. Copying makes the stored event independent of the caller's objects, and freezing lets
+ * every reader share it without copying again.
+ */
+export function copyJson(value: unknown): Json {
+  const path: (string | number)[] = [];
+  const ancestors: object[] = [];
+  try {
+    return copy(value, path, ancestors);
+  } catch (e) {
+    if (e instanceof PathlessProblem) throw new NotJsonError(formatPath(path), e.problem);
+    throw e;
+  }
+}
+
+/** Freezes a freshly decoded JSON value in place (decoded rows are shared like appended ones). */
+export function deepFreezeJson(value: Json): Json {
+  if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) deepFreezeJson(value[i] as Json);
+    } else {
+      for (const key in value) deepFreezeJson(value[key] as Json);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Internal: thrown at the bad value; `path` (kept by the walk) says where it is. */
+class PathlessProblem {
+  constructor(readonly problem: string) {}
+}
+
+function copy(value: unknown, path: (string | number)[], ancestors: object[]): Json {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new PathlessProblem(`must be a finite number (JSON cannot carry ${value})`);
+      // -0 would come back from JSON as 0; normalize so every log returns the same value.
+      return value === 0 ? 0 : value;
+    case 'object':
+      if (value === null) return null;
+      return copyObject(value, path, ancestors);
+    case 'undefined':
+      throw new PathlessProblem('must not be undefined (JSON cannot carry it; use null)');
+    default:
+      throw new PathlessProblem(`must be JSON, not a ${typeof value}`);
+  }
+}
+
+function copyObject(value: object, path: (string | number)[], ancestors: object[]): Json {
+  if (ancestors.includes(value)) throw new PathlessProblem('refers back to an enclosing value (a cycle cannot be JSON)');
+  if (ancestors.length >= MAX_JSON_DEPTH) throw new PathlessProblem(`is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  ancestors.push(value);
+  let out: Json;
+  if (Array.isArray(value)) {
+    const arr: Json[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      // A hole reads as undefined and is refused there, like an explicit undefined.
+      arr[i] = copy(value[i], path, ancestors);
+      path.pop();
+    }
+    out = arr;
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      throw new PathlessProblem(
+        `must be a plain object, array or primitive, not ${typeof name === 'string' ? name : 'a class instance'}`,
+      );
+    }
+    const obj: { [key: string]: Json } = {};
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      path.push(key);
+      const v = copy(record[key], path, ancestors);
+      // Plain assignment of "__proto__" would set the prototype and drop the data; JSON.parse makes it an own property.
+      if (key === '__proto__')
+        Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else obj[key] = v;
+      path.pop();
+    }
+    out = obj;
+  }
+  ancestors.pop();
+  Object.freeze(out);
+  return out;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+function formatPath(path: readonly (string | number)[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : IDENTIFIER.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return s;
+}

@@ -1,0 +1,113 @@
+/**
+ * An EventLog held in memory: for tests, what-if forks and benchmarks (the mirror replay benchmark
+ * reads millions of events from it, so reads hand out stored events without copying).
+ */
+
+import { LogClosedError, WrongExpectedSeqError } from './errors.js';
+import type { EventListener, EventLog } from './event-log.js';
+import type { HistoryEvent, NewEvent } from './events.js';
+import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
+import { checkPosRange, checkSeqRange, validateAppend } from './validate-event.js';
+
+/** Options of {@link MemoryEventLog}. */
+export interface MemoryEventLogOptions {
+  /** Told when a listener throws; by default the first such error is printed with console.error. */
+  readonly onListenerError?: ListenerErrorHandler;
+}
+
+/**
+ * Stores events in per-instance arrays (seq k at index k-1) and one global array (pos p at index
+ * p-1), so head, readInstance and readRange are array lookups and slices. "Durable" here means
+ * "stored in this object": an append is complete, and its listeners called, before it returns.
+ * Events are deeply frozen copies of what was appended; every read shares them.
+ */
+export class MemoryEventLog implements EventLog {
+  readonly #instances = new Map<string, HistoryEvent[]>();
+  readonly #all: HistoryEvent[] = [];
+  readonly #listeners: ListenerSet;
+  #closed = false;
+
+  constructor(options: MemoryEventLogOptions = {}) {
+    this.#listeners = new ListenerSet(options.onListenerError);
+  }
+
+  /** See {@link EventLog.append}. Completes synchronously; the promise only carries the result. */
+  async append(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): Promise<HistoryEvent[]> {
+    return this.appendSync(workflowId, expectedSeq, events);
+  }
+
+  /**
+   * {@link append} without the promise, for benchmarks and synchronous setup code.
+   * @throws MalformedEventError, InvalidArgumentError, WrongExpectedSeqError, LogClosedError
+   */
+  appendSync(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): HistoryEvent[] {
+    if (this.#closed) throw new LogClosedError('append');
+    // Validate everything before touching the arrays: a refused append writes nothing.
+    const admitted = validateAppend(workflowId, expectedSeq, events);
+    const history = this.#instances.get(workflowId);
+    const head = history === undefined ? 0 : history.length;
+    if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
+    if (admitted.length === 0) return [];
+    const target = history ?? [];
+    if (history === undefined) this.#instances.set(workflowId, target);
+    const out: HistoryEvent[] = new Array(admitted.length);
+    for (let i = 0; i < admitted.length; i++) {
+      const e = admitted[i]!;
+      const stored = Object.freeze({
+        workflowId,
+        seq: head + i + 1,
+        pos: this.#all.length + 1,
+        type: e.type,
+        time: e.time,
+        payload: e.payload,
+      }) as HistoryEvent; // type and payload come from one NewEvent, so they match
+      target.push(stored);
+      this.#all.push(stored);
+      out[i] = stored;
+    }
+    this.#listeners.emit(out);
+    return out.slice(); // the listeners saw `out`; the caller gets its own array
+  }
+
+  /** See {@link EventLog.readInstance}. */
+  async readInstance(workflowId: string, fromSeq = 1, toSeq = Number.POSITIVE_INFINITY): Promise<HistoryEvent[]> {
+    this.#ensureOpen('readInstance');
+    checkSeqRange(workflowId, fromSeq, toSeq);
+    const history = this.#instances.get(workflowId);
+    if (history === undefined || toSeq < fromSeq) return [];
+    return history.slice(Math.max(fromSeq, 1) - 1, Math.min(toSeq, history.length));
+  }
+
+  /** See {@link EventLog.readRange}. */
+  async readRange(afterPos: number, limit: number): Promise<HistoryEvent[]> {
+    this.#ensureOpen('readRange');
+    checkPosRange(afterPos, limit);
+    return this.#all.slice(afterPos, Math.min(afterPos + limit, this.#all.length));
+  }
+
+  /** See {@link EventLog.head}. */
+  async head(workflowId: string): Promise<number> {
+    this.#ensureOpen('head');
+    return this.#instances.get(workflowId)?.length ?? 0;
+  }
+
+  /** See {@link EventLog.subscribe}. @throws LogClosedError */
+  subscribe(listener: EventListener): () => void {
+    this.#ensureOpen('subscribe');
+    return this.#listeners.add(listener);
+  }
+
+  /** Refuses further calls; the events stay readable by whoever holds them. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  /** Number of events in the log (the last pos). */
+  get size(): number {
+    return this.#all.length;
+  }
+
+  #ensureOpen(operation: string): void {
+    if (this.#closed) throw new LogClosedError(operation);
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The embedded default EventLog: one SQLite file (WAL, synchronous=FULL) written with group commit.
+ *
+ * Why group commit: with synchronous=FULL every commit waits for the disk, so one transaction per
+ * append caps throughput at the disk's sync rate. Instead, appends are checked at call time against
+ * an in-memory head per instance, queued, and the whole queue is written in one transaction on the
+ * next turn of the event loop (or as soon as `maxBatch` events are queued). One sync then makes
+ * thousands of appends durable, and each still resolves only after its data is committed.
+ */
+import type Database from 'better-sqlite3';
+import { EventLogUnavailableError, InvalidArgumentError, LogClosedError, quoteId, WrongExpectedSeqError } from './errors.js';
+import type { EventListener, EventLog } from './event-log.js';
+import type { HistoryEvent, NewEvent } from './events.js';
+import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
+import { decodeRows, ROW_COLUMNS, typeCode } from './sqlite-rows.js';
+import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { checkPosRange, checkSeqRange, validateAppend } from './validate-event.js';
+
+/** Options of {@link SqliteEventLog.open}. */
+export interface SqliteEventLogOptions {
+  /** The database file (created if missing). `:memory:` works but is not durable and has no WAL. */
+  readonly path: string;
+  readonly groupCommit?: {
+    /** Write the queue as soon as it holds this many events. Default 2000. */
+    readonly maxBatch?: number;
+    /** Longest an append waits for company before its batch is written; 0 (default) = next setImmediate. */
+    readonly maxDelayMs?: number;
+  };
+  /** Told when a listener throws; by default the first such error is printed with console.error. */
+  readonly onListenerError?: ListenerErrorHandler;
+}
+
+/** Connection settings as SQLite reports them, for checks and diagnostics. */
+export interface SqliteStorageInfo {
+  readonly path: string;
+  readonly schemaVersion: number;
+  /** `wal` for a file database. */
+  readonly journalMode: string;
+  /** 2 means FULL. */
+  readonly synchronous: number;
+}
+
+/** An append waiting for its batch's commit. */
+interface PendingAppend {
+  readonly workflowId: string;
+  readonly firstSeq: number;
+  readonly events: readonly NewEvent[];
+  /** Payloads as JSON text, made at call time so the commit does nothing but insert. */
+  readonly payloads: readonly string[];
+  readonly resolve: (events: HistoryEvent[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Timer = { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout };
+
+/**
+ * SQLite-backed {@link EventLog}. One instance should own a file: the in-memory heads assume no
+ * other writer (another writer is still caught by the UNIQUE(workflow_id, seq) index, which fails
+ * the batch rather than corrupting the history).
+ *
+ * Visibility: readInstance and readRange see durable (committed) events only; head() includes
+ * appends still queued, because it is what the next append's `expectedSeq` must match.
+ * Events from reads are fresh, deeply frozen objects (frozen like the memory log's, so code that
+ * mutates an event fails the same way with either log).
+ */
+export class SqliteEventLog implements EventLog {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #maxBatch: number;
+  readonly #maxDelayMs: number;
+  readonly #listeners: ListenerSet;
+  /** Head of every instance seen so far, including queued appends. Missing = not loaded yet. */
+  readonly #heads = new Map<string, number>();
+  #queue: PendingAppend[] = [];
+  #queuedEvents = 0;
+  #timer: Timer | undefined;
+  #flushing = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  readonly #insert: Database.Statement<[string, number, number, number, string]>;
+  readonly #selectHead: Database.Statement<[string]>;
+  readonly #selectInstance: Database.Statement<[string, number, number]>;
+  readonly #selectRange: Database.Statement<[number, number]>;
+  readonly #writeBatch: (batch: readonly PendingAppend[]) => HistoryEvent[][];
+
+  private constructor(db: Database.Database, options: SqliteEventLogOptions, maxBatch: number, maxDelayMs: number) {
+    this.#db = db;
+    this.#path = options.path;
+    this.#maxBatch = maxBatch;
+    this.#maxDelayMs = maxDelayMs;
+    this.#listeners = new ListenerSet(options.onListenerError);
+    this.#insert = db.prepare('INSERT INTO events (workflow_id, seq, type, time, payload) VALUES (?, ?, ?, ?, ?)');
+    this.#selectHead = db.prepare('SELECT max(seq) FROM events WHERE workflow_id = ?').pluck();
+    this.#selectInstance = db
+      .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE workflow_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`)
+      .raw();
+    this.#selectRange = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE pos > ? ORDER BY pos LIMIT ?`).raw();
+    // better-sqlite3 rolls the transaction back if the function throws, so a batch is all or nothing.
+    this.#writeBatch = db.transaction((batch: readonly PendingAppend[]) => batch.map((p) => this.#insertAppend(p)));
+  }
+
+  /**
+   * Opens (creating if needed) the log at `options.path`.
+   * @throws InvalidArgumentError for bad options, SchemaVersionMismatchError for a file of another
+   *   version, EventLogUnavailableError when the file cannot be opened
+   */
+  static open(options: SqliteEventLogOptions): SqliteEventLog {
+    if (typeof options?.path !== 'string' || options.path.length === 0) {
+      throw new InvalidArgumentError('path', 'must be a non-empty string');
+    }
+    const maxBatch = options.groupCommit?.maxBatch ?? 2000;
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
+      throw new InvalidArgumentError('groupCommit.maxBatch', `must be a positive integer (got ${String(maxBatch)})`);
+    }
+    const maxDelayMs = options.groupCommit?.maxDelayMs ?? 0;
+    if (!Number.isFinite(maxDelayMs) || maxDelayMs < 0) {
+      throw new InvalidArgumentError('groupCommit.maxDelayMs', `must be a non-negative number (got ${String(maxDelayMs)})`);
+    }
+    return new SqliteEventLog(openEventLogDatabase(options.path), options, maxBatch, maxDelayMs);
+  }
+
+  /**
+   * See {@link EventLog.append}. Checks (validity, `expectedSeq` against the head including queued
+   * appends) happen now, so a refused append rejects without waiting; an accepted one is queued and
+   * resolves after its batch commits. If that commit fails, every append of the batch rejects with
+   * EventLogUnavailableError and none of them is written. An empty `events` resolves to [] at once.
+   */
+  append(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): Promise<HistoryEvent[]> {
+    let admitted: NewEvent[];
+    let payloads: string[];
+    try {
+      if (this.#closed) throw new LogClosedError('append');
+      admitted = validateAppend(workflowId, expectedSeq, events);
+      const head = this.#headOf(workflowId);
+      if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
+      payloads = admitted.map((e) => JSON.stringify(e.payload));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (admitted.length === 0) return Promise.resolve([]);
+    // Claim the seqs now: the next append to this instance (even in the same batch) chains after these.
+    this.#heads.set(workflowId, expectedSeq + admitted.length);
+    const promise = new Promise<HistoryEvent[]>((resolve, reject) => {
+      this.#queue.push({ workflowId, firstSeq: expectedSeq + 1, events: admitted, payloads, resolve, reject });
+    });
+    this.#queuedEvents += admitted.length;
+    // While a batch is being delivered, flushing again would deliver out of order: schedule instead.
+    if (this.#queuedEvents >= this.#maxBatch && !this.#flushing) this.#flush();
+    else this.#schedule();
+    return promise;
+  }
+
+  /** See {@link EventLog.readInstance}. Durable events only. */
+  async readInstance(workflowId: string, fromSeq = 1, toSeq = Number.POSITIVE_INFINITY): Promise<HistoryEvent[]> {
+    this.#ensureOpen('readInstance');
+    checkSeqRange(workflowId, fromSeq, toSeq);
+    if (toSeq < fromSeq) return [];
+    const rows = this.#read(() =>
+      this.#selectInstance.all(workflowId, fromSeq, Math.min(toSeq, Number.MAX_SAFE_INTEGER)),
+    ) as unknown[][];
+    return decodeRows(rows);
+  }
+
+  /** See {@link EventLog.readRange}. Durable events only. */
+  async readRange(afterPos: number, limit: number): Promise<HistoryEvent[]> {
+    this.#ensureOpen('readRange');
+    checkPosRange(afterPos, limit);
+    if (limit === 0) return [];
+    // LIMIT -1 is SQLite's "no limit".
+    const rows = this.#read(() =>
+      this.#selectRange.all(afterPos, limit === Number.POSITIVE_INFINITY ? -1 : limit),
+    ) as unknown[][];
+    return decodeRows(rows);
+  }
+
+  /** See {@link EventLog.head}. Includes appends accepted but not yet committed. */
+  async head(workflowId: string): Promise<number> {
+    this.#ensureOpen('head');
+    if (typeof workflowId !== 'string') throw new InvalidArgumentError('workflowId', 'must be a string');
+    return this.#headOf(workflowId);
+  }
+
+  /** See {@link EventLog.subscribe}. Each call gets one committed batch (possibly several appends). @throws LogClosedError */
+  subscribe(listener: EventListener): () => void {
+    this.#ensureOpen('subscribe');
+    return this.#listeners.add(listener);
+  }
+
+  /** Writes what is queued, then closes the file. Later calls reject with LogClosedError. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeNow();
+    return this.#closing;
+  }
+
+  /** What SQLite reports for this connection (to check the durability settings). */
+  storageInfo(): SqliteStorageInfo {
+    this.#ensureOpen('storageInfo');
+    return {
+      path: this.#path,
+      schemaVersion: SQLITE_SCHEMA_VERSION,
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.#db.pragma('synchronous', { simple: true })),
+    };
+  }
+
+  async #closeNow(): Promise<void> {
+    this.#closed = true;
+    // close() called from a listener: let that delivery finish before writing the rest.
+    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    this.#flush();
+    this.#db.close();
+  }
+
+  #headOf(workflowId: string): number {
+    const cached = this.#heads.get(workflowId);
+    if (cached !== undefined) return cached;
+    const head = this.#read(() => this.#selectHead.get(workflowId));
+    const value = typeof head === 'number' ? head : 0; // max() of no rows is NULL
+    this.#heads.set(workflowId, value);
+    return value;
+  }
+
+  #read<T>(query: () => T): T {
+    try {
+      return query();
+    } catch (cause) {
+      throw new EventLogUnavailableError(`cannot read event log ${this.#path}`, cause);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer =
+      this.#maxDelayMs > 0
+        ? { kind: 'timeout', handle: setTimeout(() => this.#flush(), this.#maxDelayMs) }
+        : { kind: 'immediate', handle: setImmediate(() => this.#flush()) };
+  }
+
+  #cancelTimer(): void {
+    const timer = this.#timer;
+    if (timer === undefined) return;
+    if (timer.kind === 'timeout') clearTimeout(timer.handle);
+    else clearImmediate(timer.handle);
+    this.#timer = undefined;
+  }
+
+  /** Writes the whole queue in one transaction, then delivers it and resolves its appends. */
+  #flush(): void {
+    this.#cancelTimer();
+    if (this.#flushing) {
+      this.#schedule();
+      return;
+    }
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    this.#queuedEvents = 0;
+    let written: HistoryEvent[][];
+    try {
+      written = this.#writeBatch(batch);
+    } catch (cause) {
+      this.#failBatch(batch, cause);
+      return;
+    }
+    this.#flushing = true;
+    try {
+      this.#listeners.emit(written.length === 1 ? written[0]! : written.flat());
+    } finally {
+      this.#flushing = false;
+    }
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(written[i]!);
+    // Listeners may have appended; their appends wait for the next turn, like any other.
+    if (this.#queue.length > 0) this.#schedule();
+  }
+
+  #insertAppend(p: PendingAppend): HistoryEvent[] {
+    const out: HistoryEvent[] = new Array(p.events.length);
+    for (let i = 0; i < p.events.length; i++) {
+      const e = p.events[i]!;
+      const seq = p.firstSeq + i;
+      const { lastInsertRowid } = this.#insert.run(p.workflowId, seq, typeCode(e.type), e.time, p.payloads[i]!);
+      // type and payload come from one validated NewEvent, so they match.
+      out[i] = Object.freeze({
+        workflowId: p.workflowId,
+        seq,
+        pos: Number(lastInsertRowid),
+        type: e.type,
+        time: e.time,
+        payload: e.payload,
+      }) as HistoryEvent;
+    }
+    return out;
+  }
+
+  /** Nothing of `batch` is on disk (the transaction rolled back): forget the heads it claimed and reject it all. */
+  #failBatch(batch: readonly PendingAppend[], cause: unknown): void {
+    // Dropping a cached head makes the next use reload it from disk: exactly the rolled-back state.
+    for (const p of batch) this.#heads.delete(p.workflowId);
+    for (const p of batch) {
+      p.reject(
+        new EventLogUnavailableError(
+          `append of ${p.events.length} event(s) to ${quoteId(p.workflowId)} was not written (its batch of ${batch.length} append(s) failed and was rolled back)`,
+          cause,
+        ),
+      );
+    }
+  }
+
+  #ensureOpen(operation: string): void {
+    if (this.#closed) throw new LogClosedError(operation);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Opening an SQLite event log file: connection settings, schema creation and the version check.
+ * Kept apart from the log so the group-commit logic reads without DDL around it.
+ */
+import Database from 'better-sqlite3';
+import { EventLogUnavailableError, SchemaVersionMismatchError } from './errors.js';
+
+/** The layout this build reads and writes; bump it (and refuse older files) when the table changes. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+// STRICT makes SQLite refuse a value of the wrong type in a column instead of storing it as is,
+// so a row can only be malformed in ways a type check cannot catch (bad JSON, unknown type code).
+// `type` is the index into EVENT_TYPES. The UNIQUE index doubles as the lookup for head and
+// readInstance, and is the last line of defence against two writers numbering the same seq.
+const SCHEMA = `
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+CREATE TABLE events (
+  pos INTEGER PRIMARY KEY,
+  workflow_id TEXT NOT NULL,
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  type INTEGER NOT NULL,
+  time REAL NOT NULL,
+  payload TEXT NOT NULL,
+  UNIQUE (workflow_id, seq)
+) STRICT;
+`;
+
+/**
+ * Opens (creating if needed) the event log database at `path` with WAL and synchronous=FULL, so a
+ * committed transaction survives a crash or power loss: appends resolve only after that commit.
+ * @throws SchemaVersionMismatchError when the file holds another schema version or is not an event log
+ * @throws EventLogUnavailableError when the file cannot be opened (permissions, not a database, ...)
+ */
+export function openEventLogDatabase(path: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (cause) {
+    throw new EventLogUnavailableError(`cannot open event log ${path}`, cause);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    // IMMEDIATE: two processes opening a fresh file at once must not both create the schema.
+    db.transaction(() => ensureSchema(db, path)).immediate();
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof SchemaVersionMismatchError) throw error;
+    throw new EventLogUnavailableError(`cannot open event log ${path}`, error);
+  }
+}
+
+function ensureSchema(db: Database.Database, path: string): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  if (tables.length === 0) {
+    db.exec(SCHEMA);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SQLITE_SCHEMA_VERSION));
+    return;
+  }
+  if (!tables.includes('meta')) throw new SchemaVersionMismatchError(path, undefined, SQLITE_SCHEMA_VERSION);
+  const raw = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+  const found = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  if (found !== SQLITE_SCHEMA_VERSION) throw new SchemaVersionMismatchError(path, found, SQLITE_SCHEMA_VERSION);
+}

@@ -1,0 +1,175 @@
+/**
+ * Checks what callers hand to an EventLog before anything is stored. Every log runs the same checks
+ * so that a history accepted by one is accepted by all, and a bad event is refused at the append
+ * that made it (with the exact field named) instead of breaking a replay much later.
+ */
+import { InvalidArgumentError, MalformedEventError, quoteId } from './errors.js';
+import { EVENT_TYPES, type EventType, type NewEvent } from './events.js';
+import { copyJson, NotJsonError } from './json-value.js';
+
+/** Longest accepted workflowId, in UTF-16 code units. */
+export const MAX_WORKFLOW_ID_LENGTH = 256;
+
+/** What is wrong with one field: `field` is a path such as `payload.scheduledSeq`. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly problem: string;
+  /** The offending value. */
+  readonly value: unknown;
+}
+
+interface FieldRule {
+  readonly field: string;
+  readonly ok: (value: unknown) => boolean;
+  readonly problem: string;
+}
+
+const nonEmptyString = (field: string): FieldRule => ({
+  field,
+  ok: (v) => typeof v === 'string' && v.length > 0,
+  problem: 'must be a non-empty string',
+});
+const anyString = (field: string): FieldRule => ({ field, ok: (v) => typeof v === 'string', problem: 'must be a string' });
+const positiveInt = (field: string): FieldRule => ({
+  field,
+  ok: (v) => Number.isSafeInteger(v) && (v as number) > 0,
+  problem: 'must be a positive integer',
+});
+const nonNegativeInt = (field: string): FieldRule => ({
+  field,
+  ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  problem: 'must be a non-negative integer',
+});
+const finite = (field: string): FieldRule => ({ field, ok: Number.isFinite, problem: 'must be a finite number' });
+// The value's JSON-ness is checked by the walk over the whole payload; here only that it is there.
+const json = (field: string): FieldRule => ({
+  field,
+  ok: (v) => v !== undefined,
+  problem: 'is required (any JSON value; use null for none)',
+});
+
+/** The typed fields each event type requires. Extra fields are allowed (and must be JSON too). */
+const RULES: ReadonlyMap<string, readonly FieldRule[]> = new Map<EventType, readonly FieldRule[]>([
+  ['WorkflowStarted', [nonEmptyString('workflowType'), nonNegativeInt('version'), anyString('fingerprint'), json('input')]],
+  ['ActivityScheduled', [nonEmptyString('name'), json('input')]],
+  ['ActivityCompleted', [nonEmptyString('name'), positiveInt('scheduledSeq'), json('result')]],
+  ['ActivityFailed', [nonEmptyString('name'), positiveInt('scheduledSeq'), anyString('error'), nonNegativeInt('attempts')]],
+  ['TimerStarted', [nonEmptyString('name'), finite('fireAt')]],
+  ['TimerFired', [nonEmptyString('name'), positiveInt('startedSeq')]],
+  ['SignalReceived', [nonEmptyString('name'), json('payload')]],
+  ['WorkflowCompleted', [json('result')]],
+  ['WorkflowFailed', [anyString('reason')]],
+]);
+
+/** True when `type` is one of EVENT_TYPES. */
+export function isEventType(type: unknown): type is EventType {
+  return typeof type === 'string' && RULES.has(type);
+}
+
+/**
+ * The first problem with the fields `type` requires in `payload`, or undefined. Used on appends and
+ * on rows read back from storage (where the payload is already known to be JSON).
+ */
+export function payloadFieldProblem(type: EventType, payload: unknown): FieldProblem | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { field: 'payload', problem: 'must be an object', value: payload };
+  }
+  const record = payload as Record<string, unknown>;
+  for (const rule of RULES.get(type) ?? []) {
+    // Own properties only: the copy that gets stored holds nothing inherited.
+    const value = Object.hasOwn(record, rule.field) ? record[rule.field] : undefined;
+    if (!rule.ok(value)) return { field: `payload.${rule.field}`, problem: rule.problem, value };
+  }
+  return undefined;
+}
+
+/**
+ * Checks one event of an append and returns a deeply frozen copy of it (the copy is what gets
+ * stored, so later changes to the caller's objects cannot alter history). `index` counts from 0.
+ * @throws MalformedEventError naming the event and the field.
+ */
+export function validateEvent(workflowId: string, event: NewEvent, index: number): NewEvent {
+  const bad = (field: string, problem: string, cause?: unknown): MalformedEventError =>
+    new MalformedEventError({ workflowId, index, field, problem, cause });
+  const e: unknown = event;
+  if (typeof e !== 'object' || e === null) throw bad('event', 'must be an object with type, time and payload');
+  const { type, time, payload } = e as Record<string, unknown>;
+  if (!isEventType(type)) throw bad('type', `must be one of ${EVENT_TYPES.join(', ')} (got ${describe(type)})`);
+  if (typeof time !== 'number' || !Number.isFinite(time)) throw bad('time', `must be a finite number (got ${describe(time)})`);
+  const fieldProblem = payloadFieldProblem(type, payload);
+  if (fieldProblem)
+    throw bad(fieldProblem.field, `${fieldProblem.problem} for ${type} (got ${describe(fieldProblem.value)})`);
+  let copy: unknown;
+  try {
+    copy = copyJson(payload);
+  } catch (err) {
+    if (err instanceof NotJsonError) throw bad(`payload${err.path}`, err.problem, err);
+    throw err;
+  }
+  return Object.freeze({ type, time, payload: copy }) as NewEvent;
+}
+
+/** Checks a workflowId given to an append. @throws MalformedEventError */
+export function validateWorkflowId(workflowId: string): void {
+  const id: unknown = workflowId;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_WORKFLOW_ID_LENGTH) {
+    throw new MalformedEventError({
+      workflowId: typeof id === 'string' ? id : undefined,
+      field: 'workflowId',
+      problem: `must be a non-empty string of at most ${MAX_WORKFLOW_ID_LENGTH} characters (got ${describe(id)})`,
+    });
+  }
+}
+
+/**
+ * Checks a whole append and returns the frozen copies of its events (all or nothing: the first bad
+ * event refuses the append). An empty `events` is allowed and appends nothing.
+ * @throws MalformedEventError for a bad workflowId or event, InvalidArgumentError for a bad expectedSeq.
+ */
+export function validateAppend(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): NewEvent[] {
+  validateWorkflowId(workflowId);
+  if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
+    throw new InvalidArgumentError('expectedSeq', `must be a non-negative integer (got ${describe(expectedSeq)})`, appendTo(workflowId));
+  }
+  if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array', appendTo(workflowId));
+  const out: NewEvent[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) out[i] = validateEvent(workflowId, events[i] as NewEvent, i);
+  return out;
+}
+
+/**
+ * Checks readInstance's arguments: whole numbers, `toSeq` may be Infinity (a `fromSeq` below 1 simply
+ * reads from the start). @throws InvalidArgumentError
+ */
+export function checkSeqRange(workflowId: string, fromSeq: number, toSeq: number): void {
+  if (typeof workflowId !== 'string') throw new InvalidArgumentError('workflowId', 'must be a string');
+  if (!Number.isSafeInteger(fromSeq)) throw new InvalidArgumentError('fromSeq', `must be an integer (got ${describe(fromSeq)})`);
+  if (!Number.isSafeInteger(toSeq) && toSeq !== Number.POSITIVE_INFINITY) {
+    throw new InvalidArgumentError('toSeq', `must be an integer or Infinity (got ${describe(toSeq)})`);
+  }
+}
+
+/** Checks readRange's arguments; `limit` may be Infinity. @throws InvalidArgumentError */
+export function checkPosRange(afterPos: number, limit: number): void {
+  if (!Number.isSafeInteger(afterPos) || afterPos < 0) {
+    throw new InvalidArgumentError('afterPos', `must be a non-negative integer (got ${describe(afterPos)})`);
+  }
+  if (!(Number.isSafeInteger(limit) || limit === Number.POSITIVE_INFINITY) || limit < 0) {
+    throw new InvalidArgumentError('limit', `must be a non-negative integer or Infinity (got ${describe(limit)})`);
+  }
+}
+
+function appendTo(workflowId: string): string {
+  return `append to ${quoteId(workflowId)}`;
+}
+
+/** A short, safe rendering of a bad value for a message. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `${JSON.stringify(value.slice(0, 37))}...` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined' || value === null) {
+    return String(value);
+  }
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,160 @@
+/**
+ * The state vectors of a fleet in one typed array (DESIGN.md sections 2 and 6): row-major, one
+ * row of `layout.stride` float64 values per instance, NaN meaning "missing", padding columns 0.
+ * Row-major because one instance's update, delta and serialization are then contiguous, and the
+ * deviation kernels read it faster than a column-major matrix.
+ */
+import { FieldOutOfRangeError, InvalidSeqError, MatrixCapacityError, RowOutOfRangeError } from './errors.js';
+import type { StateLayout } from './layout.js';
+
+/** A growable row-major float64 matrix of state vectors, with the seq each row was written at. */
+export class StateMatrix {
+  /** The layout every row follows. */
+  readonly layout: StateLayout;
+  #data: Float64Array;
+  /**
+   * Per row: the seq of the event after which the row was written; 0 until the first write
+   * (events are numbered from 1). Float64Array, not Int32Array, because seq is a safe integer
+   * that is not bounded by 2^31 over a long-lived instance.
+   */
+  #seq: Float64Array;
+  #rowCount = 0;
+  #capacity: number;
+
+  /**
+   * @param layout the column layout (from `layoutFor`).
+   * @param initialCapacity rows allocated up front; a non-negative integer (default 64).
+   * @throws MatrixCapacityError when `initialCapacity` is not a non-negative safe integer or cannot be allocated.
+   */
+  constructor(layout: StateLayout, initialCapacity = 64) {
+    if (!Number.isSafeInteger(initialCapacity) || initialCapacity < 0) {
+      throw new MatrixCapacityError(`initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`);
+    }
+    this.layout = layout;
+    this.#capacity = initialCapacity;
+    this.#data = allocate(initialCapacity * layout.stride);
+    this.#seq = allocate(initialCapacity);
+  }
+
+  /** Rows in use (`0 .. rowCount - 1`). */
+  get rowCount(): number {
+    return this.#rowCount;
+  }
+
+  /** Rows allocated; `data.length === capacity * layout.stride`. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * The backing array: `capacity * stride` values, rows `>= rowCount` unspecified. It is
+   * REPLACED (a new, larger array) whenever capacity grows ({@link addRow}, {@link ensureRows}):
+   * do not keep it, or a {@link row} view, across a call that may add rows; read it again.
+   */
+  get data(): Float64Array {
+    return this.#data;
+  }
+
+  /** Appends a row of NaN (missing) values, padding 0, seq 0; doubles capacity when full. Returns its index. */
+  addRow(): number {
+    if (this.#rowCount === this.#capacity) this.#grow(this.#rowCount + 1);
+    const r = this.#rowCount++;
+    const stride = this.layout.stride;
+    const start = r * stride;
+    // The array may hold stale values here (a matrix never shrinks, but rows past rowCount are
+    // not cleared elsewhere), so every column is written.
+    this.#data.fill(Number.NaN, start, start + this.layout.fieldCount);
+    this.#data.fill(0, start + this.layout.fieldCount, start + stride);
+    this.#seq[r] = 0;
+    return r;
+  }
+
+  /**
+   * Adds rows (as {@link addRow} does) until there are at least `rows`; grows capacity at most once.
+   * @throws MatrixCapacityError when `rows` is not a non-negative safe integer or cannot be allocated.
+   */
+  ensureRows(rows: number): void {
+    if (!Number.isSafeInteger(rows) || rows < 0) {
+      throw new MatrixCapacityError(`ensureRows: rows must be a non-negative integer, got ${String(rows)}`);
+    }
+    if (rows > this.#capacity) this.#grow(rows);
+    while (this.#rowCount < rows) this.addRow();
+  }
+
+  /** A view of row `r` (`stride` values, padding included) over the current {@link data}; see its caveat. */
+  row(r: number): Float64Array {
+    this.#checkRow(r);
+    const start = r * this.layout.stride;
+    return this.#data.subarray(start, start + this.layout.stride);
+  }
+
+  /** The value of field `j` in row `r` (NaN when missing). */
+  get(r: number, j: number): number {
+    this.#checkRow(r);
+    this.#checkField(j);
+    return this.#data[r * this.layout.stride + j]!;
+  }
+
+  /** Sets the value of field `j` in row `r` (NaN marks it missing). Padding columns cannot be set. */
+  set(r: number, j: number, value: number): void {
+    this.#checkRow(r);
+    this.#checkField(j);
+    this.#data[r * this.layout.stride + j] = value;
+  }
+
+  /** Encodes `state` into row `r` with `layout.encode` (wrong-typed or absent fields become NaN). */
+  writeState(r: number, state: Readonly<Record<string, unknown>>): void {
+    this.#checkRow(r);
+    this.layout.encode(state, this.#data, r * this.layout.stride);
+  }
+
+  /** The seq row `r` was last written at (0 before any). Comparisons align primary and mirror rows on it. */
+  seqOf(r: number): number {
+    this.#checkRow(r);
+    return this.#seq[r]!;
+  }
+
+  /**
+   * Records the seq row `r` now reflects.
+   * @throws InvalidSeqError when `seq` is not a non-negative safe integer.
+   */
+  setSeq(r: number, seq: number): void {
+    this.#checkRow(r);
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidSeqError(seq);
+    this.#seq[r] = seq;
+  }
+
+  /** Reallocates to hold at least `minRows`, doubling so that n addRow calls cost O(n) copying in all. */
+  #grow(minRows: number): void {
+    let capacity = Math.max(this.#capacity, 4);
+    while (capacity < minRows) capacity *= 2;
+    const data = allocate(capacity * this.layout.stride);
+    const seq = allocate(capacity);
+    // Only rows in use are copied; `set` between two Float64Arrays is a byte copy, so NaN payloads
+    // and -0 survive growth bit for bit.
+    data.set(this.#data.subarray(0, this.#rowCount * this.layout.stride));
+    seq.set(this.#seq.subarray(0, this.#rowCount));
+    this.#data = data;
+    this.#seq = seq;
+    this.#capacity = capacity;
+  }
+
+  #checkRow(r: number): void {
+    // Checked on every call: these accessors are for engines and tests, not the comparison path
+    // (comparators read `data` directly), and a wrong row must never write into another instance.
+    if (!Number.isInteger(r) || r < 0 || r >= this.#rowCount) throw new RowOutOfRangeError(r, this.#rowCount);
+  }
+
+  #checkField(j: number): void {
+    if (!Number.isInteger(j) || j < 0 || j >= this.layout.fieldCount) throw new FieldOutOfRangeError(j, this.layout.fieldCount);
+  }
+}
+
+/** Allocates a Float64Array, turning the engine's RangeError for an impossible size into a typed error. */
+function allocate(length: number): Float64Array {
+  try {
+    return new Float64Array(length);
+  } catch (error) {
+    throw new MatrixCapacityError(`cannot allocate a Float64Array of ${length} values`, { cause: error });
+  }
+}

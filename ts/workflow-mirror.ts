@@ -1,0 +1,360 @@
+/**
+ * `WorkflowMirror`: the primary, its mirror and the comparison between them, wired together.
+ * The primary appends to the log; the log's stream is duplicated to the mirror; after events,
+ * the comparison policy runs fleet rounds and single-row checks on the chosen comparator, and
+ * the detector raises reports to the configured sinks.
+ */
+import { type ComparisonRound, AnomalyDetector, type DetectorFleet, type DetectorStats, type FieldValue } from './anomaly/detector.js';
+import { AnomalyFanout } from './anomaly/fanout.js';
+import type { AnomalyReport } from './anomaly/report.js';
+import type { SeverityBands } from './anomaly/severity.js';
+import type { AnomalySink } from './anomaly/sink.js';
+import { SqliteAnomalyStore } from './anomaly/sqlite-anomaly-store.js';
+import { JsonlFileSink } from './anomaly/jsonl-sink.js';
+import { callbackSink } from './anomaly/callback-sink.js';
+import { type ComparisonSchedule, ComparisonPolicy } from './anomaly/comparison-policy.js';
+import type { Clock } from './clock/clock.js';
+import { SystemClock } from './clock/system-clock.js';
+import { VirtualClock } from './clock/virtual-clock.js';
+import { createComparator, type BackendChoice } from './compare/select-backend.js';
+import type { Comparator } from './compare/comparator.js';
+import type { ActivityImplementations } from './engine/activity-runner.js';
+import { diagnose } from './engine/diagnose.js';
+import { type Fault, FaultPlan, type FiredFault } from './engine/faults.js';
+import type { Fleet } from './engine/fleet.js';
+import { FleetRegistry } from './engine/fleet.js';
+import { MirrorEngine, type MirrorStats, type NonDeterminismFinding } from './engine/mirror-engine.js';
+import { PrimaryEngine, type PrimaryStats } from './engine/primary-engine.js';
+import { eventKey } from './engine/step.js';
+import type { EventLog } from './history/event-log.js';
+import type { HistoryEvent } from './history/events.js';
+import { MemoryEventLog } from './history/memory-event-log.js';
+import { SqliteEventLog } from './history/sqlite-event-log.js';
+import type { WorkflowMirrorError } from './base-error.js';
+import { InProcessTee } from './stream/in-process-tee.js';
+import type { AnyWorkflowDefinition } from './workflow/define.js';
+
+/** Where the history lives. */
+export type LogOption =
+  | { readonly kind: 'sqlite'; readonly path?: string; readonly groupCommit?: { readonly maxBatch?: number; readonly maxDelayMs?: number } }
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'custom'; readonly log: EventLog };
+
+/** Options of {@link WorkflowMirror.open}. */
+export interface WorkflowMirrorOptions {
+  readonly workflows: readonly AnyWorkflowDefinition[];
+  /** Activity implementations, used by the primary only. */
+  readonly activities: ActivityImplementations;
+  /** Default: SQLite at `./wfmirror.db`. */
+  readonly log?: LogOption;
+  readonly compare?: {
+    readonly every?: ComparisonSchedule;
+    /** A deviation above this is an anomaly. Default 0: any unexplained difference. */
+    readonly threshold?: number;
+    readonly severity?: SeverityBands;
+    readonly missingWeight?: number;
+  };
+  /** Which comparison backend runs the batches. */
+  readonly accelerator?: { readonly backend?: BackendChoice };
+  readonly anomalies?: {
+    /** Append each report as a JSON line to this file. */
+    readonly jsonl?: string;
+    /** Keep reports queryable in SQLite (default: beside a SQLite log; false to disable). */
+    readonly store?: boolean | string;
+    /** More sinks of your own. */
+    readonly sinks?: readonly AnomalySink[];
+  };
+  readonly onAnomaly?: (report: AnomalyReport) => void;
+  /** Errors no call waits for (a handler that threw mid-run, a stalled instance). */
+  readonly onError?: (error: WorkflowMirrorError) => void;
+  /** Default: the system clock. Pass a VirtualClock for tests and simulations. */
+  readonly clock?: Clock;
+  /** Faults to inject into the primary (tests and the demo). */
+  readonly faults?: readonly Fault[];
+  /** Make Date.now / Math.random throw inside handlers. Default true. */
+  readonly guardDeterminism?: boolean;
+}
+
+/** Lag of the mirror behind the primary, per workflow type. */
+export interface LagReport {
+  readonly workflowType: string;
+  /** Instances whose primary and mirror are at different seqs. */
+  readonly laggingInstances: number;
+  /** Largest seq difference (primary ahead positive, mirror ahead negative). */
+  readonly maxLag: number;
+}
+
+/** Counters of a run. */
+export interface MirrorRunStats {
+  readonly primary: Readonly<PrimaryStats>;
+  readonly mirror: Readonly<MirrorStats>;
+  readonly comparisons: Readonly<DetectorStats>;
+  readonly backend: string;
+  readonly lag: readonly LagReport[];
+  readonly faultsFired: readonly FiredFault[];
+}
+
+/** A primary and its mirror, compared. */
+export class WorkflowMirror {
+  readonly primary: PrimaryEngine;
+  readonly mirror: MirrorEngine;
+  readonly detector: AnomalyDetector;
+  readonly log: EventLog;
+  readonly clock: Clock;
+  /** The SQLite anomaly store, when reports are kept. */
+  readonly store: SqliteAnomalyStore | undefined;
+  private readonly fleets: FleetRegistry;
+  private readonly tee: InProcessTee;
+  private readonly policy: ComparisonPolicy;
+  private readonly comparator: Comparator;
+  private readonly sink: AnomalyFanout;
+  private readonly faultPlan: FaultPlan | undefined;
+  private readonly dueRows = new Map<Fleet, Set<number>>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private roundRunning = false;
+  private roundAgain = false;
+  private readonly ownsLog: boolean;
+  private closed = false;
+
+  private constructor(options: WorkflowMirrorOptions, log: EventLog, ownsLog: boolean, store: SqliteAnomalyStore | undefined, comparator: Comparator) {
+    this.log = log;
+    this.ownsLog = ownsLog;
+    this.store = store;
+    this.comparator = comparator;
+    this.clock = options.clock ?? new SystemClock();
+    this.fleets = new FleetRegistry(options.workflows);
+    for (const fleet of this.fleets.all()) this.dueRows.set(fleet, new Set());
+    const sinks: AnomalySink[] = [];
+    if (store !== undefined) sinks.push(store);
+    if (options.anomalies?.jsonl !== undefined) sinks.push(new JsonlFileSink(options.anomalies.jsonl));
+    if (options.onAnomaly !== undefined) sinks.push(callbackSink(options.onAnomaly));
+    sinks.push(...(options.anomalies?.sinks ?? []));
+    this.sink = new AnomalyFanout(sinks);
+    this.faultPlan = options.faults !== undefined && options.faults.length > 0 ? new FaultPlan(options.faults) : undefined;
+    this.policy = new ComparisonPolicy(options.compare?.every ?? {}, this.clock);
+    this.detector = new AnomalyDetector({
+      comparator,
+      threshold: options.compare?.threshold ?? 0,
+      ...(options.compare?.severity !== undefined ? { bands: options.compare.severity } : {}),
+      ...(options.compare?.missingWeight !== undefined ? { missingWeight: options.compare.missingWeight } : {}),
+      clock: this.clock,
+      sink: this.sink,
+      diagnose: async (_fleet, workflowId) =>
+        diagnose(this.primary.instance(workflowId), this.mirror.instance(workflowId), await this.log.readInstance(workflowId)),
+      describe: (fleet, side, workflowId, field, encoded) => this.describeField(fleet, side, workflowId, field, encoded),
+    });
+    const guardDeterminism = options.guardDeterminism ?? true;
+    this.mirror = new MirrorEngine({
+      fleets: this.fleets,
+      guardDeterminism,
+      onApplied: (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row),
+      onNonDeterminism: (finding) => this.track(this.raiseNonDeterminism(finding)),
+      onUnapplied: (unapplied) => {
+        if (unapplied.reason === 'gap') this.track(this.catchUp(unapplied.event.workflowId));
+      },
+    });
+    this.primary = new PrimaryEngine({
+      log,
+      fleets: this.fleets,
+      activities: options.activities,
+      clock: this.clock,
+      guardDeterminism,
+      ...(this.faultPlan !== undefined ? { faults: this.faultPlan } : {}),
+      onApplied: (instance, event, fleet) => this.afterPrimaryApplied(fleet, instance.row, event),
+      ...(options.onError !== undefined ? { onError: options.onError } : {}),
+    });
+    // The mirror hears only the duplicated stream; it holds no reference to the primary.
+    this.tee = new InProcessTee(log, [(events) => this.mirror.apply(events)]);
+  }
+
+  /** Opens the log and the anomaly store and wires a primary to its mirror. */
+  static async open(options: WorkflowMirrorOptions): Promise<WorkflowMirror> {
+    const logOption = options.log ?? { kind: 'sqlite' };
+    let log: EventLog;
+    let ownsLog = true;
+    let sqlitePath: string | undefined;
+    switch (logOption.kind) {
+      case 'memory':
+        log = new MemoryEventLog();
+        break;
+      case 'custom':
+        log = logOption.log;
+        ownsLog = false;
+        break;
+      case 'sqlite':
+        sqlitePath = logOption.path ?? './wfmirror.db';
+        log = await SqliteEventLog.open({ path: sqlitePath, ...(logOption.groupCommit !== undefined ? { groupCommit: logOption.groupCommit } : {}) });
+        break;
+    }
+    const storeOption = options.anomalies?.store;
+    const storePath = typeof storeOption === 'string' ? storeOption : storeOption === false ? undefined : sqlitePath;
+    const store = storePath !== undefined ? SqliteAnomalyStore.open({ path: storePath }) : undefined;
+    const comparator = await createComparator(options.accelerator?.backend ?? 'auto');
+    return new WorkflowMirror(options, log, ownsLog, store, comparator);
+  }
+
+  /** Starts an instance on the primary (the mirror follows through the stream). */
+  start(workflowType: string, workflowId: string, input?: unknown): Promise<void> {
+    return this.primary.start(workflowType, workflowId, input);
+  }
+
+  /** Sends a signal to a running instance. */
+  signal(workflowId: string, name: string, payload?: unknown): Promise<void> {
+    return this.primary.signal(workflowId, name, payload);
+  }
+
+  /** Waits until the primary is idle and every comparison and report it caused has finished. */
+  async drain(): Promise<void> {
+    for (;;) {
+      await this.primary.whenIdle();
+      if (this.pending.size === 0) return;
+      await Promise.all([...this.pending]);
+    }
+  }
+
+  /**
+   * On a virtual clock: drains, fires the next due timers, and repeats until nothing is left to
+   * do. Returns the virtual time reached.
+   */
+  async settle(): Promise<number> {
+    const clock = this.clock;
+    if (!(clock instanceof VirtualClock)) throw new TypeError('settle() needs a VirtualClock; with a real clock, use drain()');
+    await this.drain();
+    while (clock.fireNext()) await this.drain();
+    return clock.now();
+  }
+
+  /** Compares every instance of every fleet now (the final check of a run). */
+  async compareAll(): Promise<ComparisonRound[]> {
+    await this.drain();
+    const rounds: ComparisonRound[] = [];
+    for (const fleet of this.fleets.all()) rounds.push(await this.detector.compareFleet(this.detectorFleet(fleet)));
+    await this.sink.flush();
+    return rounds;
+  }
+
+  /** Lag per workflow type. */
+  lag(): LagReport[] {
+    return this.fleets.all().map((fleet) => {
+      let laggingInstances = 0;
+      let maxLag = 0;
+      for (let row = 0; row < fleet.index.size; row++) {
+        const p = fleet.primary.seqOf(row);
+        const m = fleet.mirror.seqOf(row);
+        const lag = (Number.isFinite(p) ? p : 0) - (Number.isFinite(m) ? m : 0);
+        if (lag !== 0) {
+          laggingInstances++;
+          if (Math.abs(lag) > Math.abs(maxLag)) maxLag = lag;
+        }
+      }
+      return { workflowType: fleet.compiled.name, laggingInstances, maxLag };
+    });
+  }
+
+  /** Counters of the run so far. */
+  stats(): MirrorRunStats {
+    return {
+      primary: this.primary.stats,
+      mirror: this.mirror.stats,
+      comparisons: this.detector.stats,
+      backend: this.comparator.name,
+      lag: this.lag(),
+      faultsFired: this.faultPlan?.fired ?? [],
+    };
+  }
+
+  /** Drains, flushes the sinks and closes the log (if this object opened it). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.drain();
+    this.tee.close();
+    await this.sink.close();
+    this.comparator.dispose();
+    if (this.ownsLog) await this.log.close();
+  }
+
+  private detectorFleet(fleet: Fleet): DetectorFleet {
+    return { name: fleet.compiled.name, layout: fleet.compiled.layout, primary: fleet.primary, mirror: fleet.mirror, index: fleet.index };
+  }
+
+  private afterPrimaryApplied(fleet: Fleet, row: number, event: HistoryEvent): void {
+    if (this.policy.onEvent()) this.requestRound();
+    if (fleet.compiled.significant.size > 0 && fleet.compiled.significant.has(eventKey(event))) {
+      this.dueRows.get(fleet)!.add(row);
+    }
+    this.compareIfAligned(fleet, row);
+  }
+
+  private afterMirrorApplied(fleet: Fleet, row: number): void {
+    this.compareIfAligned(fleet, row);
+  }
+
+  /** A significant event's row is compared as soon as both sides stand at the same seq. */
+  private compareIfAligned(fleet: Fleet, row: number): void {
+    const due = this.dueRows.get(fleet)!;
+    if (due.size === 0 || !due.has(row)) return;
+    if (fleet.primary.seqOf(row) !== fleet.mirror.seqOf(row)) return;
+    due.delete(row);
+    this.track(this.detector.compareRow(this.detectorFleet(fleet), row));
+  }
+
+  private requestRound(): void {
+    if (this.roundRunning) {
+      this.roundAgain = true;
+      return;
+    }
+    this.roundRunning = true;
+    this.track(this.runRounds());
+  }
+
+  private async runRounds(): Promise<void> {
+    try {
+      do {
+        this.roundAgain = false;
+        this.policy.roundStarted();
+        for (const fleet of this.fleets.all()) await this.detector.compareFleet(this.detectorFleet(fleet));
+      } while (this.roundAgain);
+    } finally {
+      this.roundRunning = false;
+    }
+  }
+
+  private async raiseNonDeterminism(finding: NonDeterminismFinding): Promise<void> {
+    const cause = finding.instance.versionSkew ? 'version-skew' : 'non-determinism';
+    await this.detector.raise({
+      id: `${finding.workflowId}:${finding.seq}:${cause}`,
+      workflowId: finding.workflowId,
+      workflowType: finding.workflowType,
+      seq: finding.seq,
+      deviation: 0,
+      threshold: 0,
+      severity: 'critical',
+      cause,
+      detail: finding.detail,
+      fields: [],
+      detectedAt: this.clock.now(),
+    });
+  }
+
+  /** Re-reads an instance's tail from the log after the mirror saw a gap in the stream. */
+  private async catchUp(workflowId: string): Promise<void> {
+    const from = (this.mirror.instance(workflowId)?.seq ?? 0) + 1;
+    this.mirror.apply(await this.log.readInstance(workflowId, from));
+  }
+
+  private describeField(fleet: DetectorFleet, side: 'primary' | 'mirror', workflowId: string, field: number, encoded: number): FieldValue {
+    if (fleet.layout.kinds[field] === 'str' && !Number.isNaN(encoded)) {
+      const instance = side === 'primary' ? this.primary.instance(workflowId) : this.mirror.instance(workflowId);
+      const value = instance?.state[fleet.layout.names[field]!];
+      if (typeof value === 'string') return value;
+    }
+    return fleet.layout.decodeField(field, encoded);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => console.error('wfmirror: comparison failed:', error));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+}
