@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareRowsSync } from '../../ts/compare/backends/js.js';
-import type { CompareOptions, Comparator, ComparisonLayout, ComparisonResult } from '../../ts/compare/comparator.js';
+import type { Comparator, CompareOptions, ComparisonLayout, ComparisonResult } from '../../ts/compare/comparator.js';
 import { maskWordsFor } from '../../ts/compare/comparator.js';
 import { ComparisonInputError } from '../../ts/compare/errors.js';
 
@@ -89,7 +89,11 @@ export function randomLayout(fieldCount: number, seed: number): ComparisonLayout
  * special values on either side, and garbage (NaN, Infinity) in padding columns, which every
  * backend must ignore.
  */
-export function randomMatrices(layout: ComparisonLayout, rows: number, seed: number): { primary: Float64Array; mirror: Float64Array } {
+export function randomMatrices(
+  layout: ComparisonLayout,
+  rows: number,
+  seed: number,
+): { primary: Float64Array; mirror: Float64Array } {
   const rand = prng(seed);
   const { fieldCount, stride } = layout;
   const primary = new Float64Array(rows * stride);
@@ -146,7 +150,11 @@ export function expectSameResult(actual: ComparisonResult, expected: ComparisonR
 }
 
 /** A layout built from explicit per-field arrays (numbers for weights and tolerances, booleans for categorical). */
-export function makeLayout(weights: readonly number[], tolerances: readonly number[], categorical: readonly boolean[]): ComparisonLayout {
+export function makeLayout(
+  weights: readonly number[],
+  tolerances: readonly number[],
+  categorical: readonly boolean[],
+): ComparisonLayout {
   const fieldCount = weights.length;
   return {
     fieldCount,
@@ -252,7 +260,11 @@ function fixedCases(): ConformanceCase[] {
   }
   // Every field affected, bits past fieldCount must stay 0.
   for (const fields of [31, 32, 33, 64, 65]) {
-    const all = makeLayout(new Array<number>(fields).fill(1), new Array<number>(fields).fill(0), new Array<boolean>(fields).fill(false));
+    const all = makeLayout(
+      new Array<number>(fields).fill(1),
+      new Array<number>(fields).fill(0),
+      new Array<boolean>(fields).fill(false),
+    );
     cases.push({
       label: `${fields} fields all affected`,
       layout: all,
@@ -275,8 +287,18 @@ function invalidCases(): ConformanceCase[] {
     { label: 'rowStart past the end', layout, primary: four, mirror: four, options: { rowStart: 2 } },
     { label: 'negative rowStart', layout, primary: four, mirror: four, options: { rowStart: -1 } },
     { label: 'fractional rowCount', layout, primary: four, mirror: four, options: { rowCount: 0.5 } },
-    { label: 'stride not a multiple of 4', layout: { ...layout, stride: 6 }, primary: new Float64Array(6), mirror: new Float64Array(6) },
-    { label: 'stride below fieldCount', layout: { ...makeLayout([1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [false, false, false, false, false]), stride: 4 }, primary: four, mirror: four },
+    {
+      label: 'stride not a multiple of 4',
+      layout: { ...layout, stride: 6 },
+      primary: new Float64Array(6),
+      mirror: new Float64Array(6),
+    },
+    {
+      label: 'stride below fieldCount',
+      layout: { ...makeLayout([1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [false, false, false, false, false]), stride: 4 },
+      primary: four,
+      mirror: four,
+    },
     { label: 'weights too short', layout: { ...layout, weights: new Float64Array(1) }, primary: four, mirror: four },
     { label: 'negative weight', layout: { ...layout, weights: Float64Array.of(1, -1) }, primary: four, mirror: four },
     { label: 'NaN tolerance', layout: { ...layout, tolerances: Float64Array.of(Number.NaN, 0) }, primary: four, mirror: four },

@@ -21,9 +21,21 @@ const INF = Number.POSITIVE_INFINITY;
 const NAN = Number.NaN;
 
 /** Compares one row of one-field-per-case values and returns [deviation, affected word 0]. */
-function one(p: number, m: number, weight: number, tolerance: number, categorical: boolean, missingWeight?: number): [number, number] {
+function one(
+  p: number,
+  m: number,
+  weight: number,
+  tolerance: number,
+  categorical: boolean,
+  missingWeight?: number,
+): [number, number] {
   const layout = makeLayout([weight], [tolerance], [categorical]);
-  const result = compareRowsSync(makeRows(layout, [[p]]), makeRows(layout, [[m]]), layout, missingWeight === undefined ? {} : { missingWeight });
+  const result = compareRowsSync(
+    makeRows(layout, [[p]]),
+    makeRows(layout, [[m]]),
+    layout,
+    missingWeight === undefined ? {} : { missingWeight },
+  );
   return [result.deviation[0]!, result.affected[0]!];
 }
 
@@ -121,7 +133,11 @@ describe('compareRowsSync: each field kind, hand-computed', () => {
 
 describe('compareRowsSync: affected bitmask', () => {
   const fields = 40;
-  const layout = makeLayout(new Array<number>(fields).fill(1), new Array<number>(fields).fill(0), new Array<boolean>(fields).fill(false));
+  const layout = makeLayout(
+    new Array<number>(fields).fill(1),
+    new Array<number>(fields).fill(0),
+    new Array<boolean>(fields).fill(false),
+  );
   const rowWith = (changed: readonly number[], base: number): number[] =>
     Array.from({ length: fields }, (_, j) => (changed.includes(j) ? base + 1 : base));
 
@@ -138,7 +154,11 @@ describe('compareRowsSync: affected bitmask', () => {
   it('leaves bits past fieldCount at 0 and uses ceil(fieldCount / 32) words', () => {
     for (const n of [1, 31, 32, 33, 64, 65]) {
       const all = makeLayout(new Array<number>(n).fill(1), new Array<number>(n).fill(0), new Array<boolean>(n).fill(true));
-      const result = compareRowsSync(makeRows(all, [new Array<number>(n).fill(0)]), makeRows(all, [new Array<number>(n).fill(1)]), all);
+      const result = compareRowsSync(
+        makeRows(all, [new Array<number>(n).fill(0)]),
+        makeRows(all, [new Array<number>(n).fill(1)]),
+        all,
+      );
       const words = Math.ceil(n / 32);
       expect(result.maskWords).toBe(words);
       const expected = Array.from({ length: words }, (_, w) => (n - w * 32 >= 32 ? 0xffffffff : 2 ** (n - w * 32) - 1));
@@ -204,24 +224,96 @@ describe('compareRowsSync: input validation', () => {
   const layout = makeLayout([1, 1], [0, 0], [false, false]);
   const rows = (n: number): Float64Array => new Float64Array(n * 4);
   const cases: [string, () => unknown, RegExp][] = [
-    ['mismatched lengths', () => compareRowsSync(rows(2), rows(3), layout), /primary holds 2 rows and mirror 3.*pass options\.rowCount/],
-    ['too-short primary', () => compareRowsSync(rows(2), rows(5), layout, { rowCount: 3 }), /rows 0\.\.2 are requested but primary holds only 2 rows/],
-    ['too-short mirror', () => compareRowsSync(rows(5), rows(2), layout, { rowStart: 1, rowCount: 2 }), /rows 1\.\.2 are requested but mirror holds only 2 rows/],
-    ['length not a multiple of stride', () => compareRowsSync(new Float64Array(6), rows(2), layout), /primary\.length \(6\) is not a multiple of layout\.stride \(4\)/],
-    ['stride not a multiple of 4', () => compareRowsSync(rows(1), rows(1), { ...layout, stride: 6 }), /layout\.stride must be a multiple of 4 and >= fieldCount \(2\), got 6/],
-    ['stride below fieldCount', () => compareRowsSync(rows(1), rows(1), { ...makeLayout([1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [false, false, false, false, false]), stride: 4 }), /got 4/],
-    ['fieldCount 0', () => compareRowsSync(rows(1), rows(1), { ...layout, fieldCount: 0 }), /layout\.fieldCount must be an integer >= 1, got 0/],
-    ['weights of the wrong length', () => compareRowsSync(rows(1), rows(1), { ...layout, weights: new Float64Array(3) }), /layout\.weights must be a Float64Array of fieldCount \(2\) values, got Float64Array of length 3/],
-    ['negative weight', () => compareRowsSync(rows(1), rows(1), { ...layout, weights: Float64Array.of(1, -2) }), /layout\.weights\[1\] must be a finite number >= 0, got -2/],
-    ['infinite tolerance', () => compareRowsSync(rows(1), rows(1), { ...layout, tolerances: Float64Array.of(INF, 0) }), /layout\.tolerances\[0\]/],
-    ['categorical flag 2', () => compareRowsSync(rows(1), rows(1), { ...layout, categorical: Uint8Array.of(0, 2) }), /layout\.categorical\[1\] must be 0 or 1, got 2/],
-    ['categorical not a Uint8Array', () => compareRowsSync(rows(1), rows(1), { ...layout, categorical: new Float64Array(2) as unknown as Uint8Array }), /layout\.categorical must be a Uint8Array/],
-    ['rowStart past the end', () => compareRowsSync(rows(2), rows(2), layout, { rowStart: 3 }), /options\.rowStart \(3\) is past the end of the matrices \(2 rows\)/],
-    ['negative rowStart', () => compareRowsSync(rows(2), rows(2), layout, { rowStart: -1 }), /options\.rowStart must be a non-negative integer, got -1/],
-    ['fractional rowCount', () => compareRowsSync(rows(2), rows(2), layout, { rowCount: 1.5 }), /options\.rowCount must be a non-negative integer, got 1\.5/],
-    ['NaN missingWeight', () => compareRowsSync(rows(2), rows(2), layout, { missingWeight: NAN }), /options\.missingWeight must be a finite number >= 0, got NaN/],
+    [
+      'mismatched lengths',
+      () => compareRowsSync(rows(2), rows(3), layout),
+      /primary holds 2 rows and mirror 3.*pass options\.rowCount/,
+    ],
+    [
+      'too-short primary',
+      () => compareRowsSync(rows(2), rows(5), layout, { rowCount: 3 }),
+      /rows 0\.\.2 are requested but primary holds only 2 rows/,
+    ],
+    [
+      'too-short mirror',
+      () => compareRowsSync(rows(5), rows(2), layout, { rowStart: 1, rowCount: 2 }),
+      /rows 1\.\.2 are requested but mirror holds only 2 rows/,
+    ],
+    [
+      'length not a multiple of stride',
+      () => compareRowsSync(new Float64Array(6), rows(2), layout),
+      /primary\.length \(6\) is not a multiple of layout\.stride \(4\)/,
+    ],
+    [
+      'stride not a multiple of 4',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, stride: 6 }),
+      /layout\.stride must be a multiple of 4 and >= fieldCount \(2\), got 6/,
+    ],
+    [
+      'stride below fieldCount',
+      () =>
+        compareRowsSync(rows(1), rows(1), {
+          ...makeLayout([1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [false, false, false, false, false]),
+          stride: 4,
+        }),
+      /got 4/,
+    ],
+    [
+      'fieldCount 0',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, fieldCount: 0 }),
+      /layout\.fieldCount must be an integer >= 1, got 0/,
+    ],
+    [
+      'weights of the wrong length',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, weights: new Float64Array(3) }),
+      /layout\.weights must be a Float64Array of fieldCount \(2\) values, got Float64Array of length 3/,
+    ],
+    [
+      'negative weight',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, weights: Float64Array.of(1, -2) }),
+      /layout\.weights\[1\] must be a finite number >= 0, got -2/,
+    ],
+    [
+      'infinite tolerance',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, tolerances: Float64Array.of(INF, 0) }),
+      /layout\.tolerances\[0\]/,
+    ],
+    [
+      'categorical flag 2',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, categorical: Uint8Array.of(0, 2) }),
+      /layout\.categorical\[1\] must be 0 or 1, got 2/,
+    ],
+    [
+      'categorical not a Uint8Array',
+      () => compareRowsSync(rows(1), rows(1), { ...layout, categorical: new Float64Array(2) as unknown as Uint8Array }),
+      /layout\.categorical must be a Uint8Array/,
+    ],
+    [
+      'rowStart past the end',
+      () => compareRowsSync(rows(2), rows(2), layout, { rowStart: 3 }),
+      /options\.rowStart \(3\) is past the end of the matrices \(2 rows\)/,
+    ],
+    [
+      'negative rowStart',
+      () => compareRowsSync(rows(2), rows(2), layout, { rowStart: -1 }),
+      /options\.rowStart must be a non-negative integer, got -1/,
+    ],
+    [
+      'fractional rowCount',
+      () => compareRowsSync(rows(2), rows(2), layout, { rowCount: 1.5 }),
+      /options\.rowCount must be a non-negative integer, got 1\.5/,
+    ],
+    [
+      'NaN missingWeight',
+      () => compareRowsSync(rows(2), rows(2), layout, { missingWeight: NAN }),
+      /options\.missingWeight must be a finite number >= 0, got NaN/,
+    ],
     ['infinite missingWeight', () => compareRowsSync(rows(2), rows(2), layout, { missingWeight: INF }), /options\.missingWeight/],
-    ['primary not a Float64Array', () => compareRowsSync([0, 0, 0, 0] as unknown as Float64Array, rows(1), layout), /primary must be a Float64Array/],
+    [
+      'primary not a Float64Array',
+      () => compareRowsSync([0, 0, 0, 0] as unknown as Float64Array, rows(1), layout),
+      /primary must be a Float64Array/,
+    ],
   ];
   for (const [label, run, message] of cases) {
     it(`throws ComparisonInputError for ${label}`, () => {
@@ -238,7 +330,12 @@ describe('compareRowsSync: input validation', () => {
   }
 
   it('resolves defaults in checkComparisonInput', () => {
-    expect(checkComparisonInput(rows(3), rows(3), layout)).toEqual({ rowStart: 0, rowCount: 3, missingWeight: 1e6, maskWords: 1 });
+    expect(checkComparisonInput(rows(3), rows(3), layout)).toEqual({
+      rowStart: 0,
+      rowCount: 3,
+      missingWeight: 1e6,
+      maskWords: 1,
+    });
   });
 });
 
@@ -377,7 +474,25 @@ function naiveCompare(
 }
 
 const valueArb = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(NAN, 0, -0, 1, -1, INF, -INF, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1e300, 1e-300, 1e12, 1e12 + 0.01) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      NAN,
+      0,
+      -0,
+      1,
+      -1,
+      INF,
+      -INF,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      1e300,
+      1e-300,
+      1e12,
+      1e12 + 0.01,
+    ),
+  },
   { weight: 3, arbitrary: fc.integer({ min: -3, max: 3 }) },
   { weight: 3, arbitrary: fc.double() }, // includes NaN, ±0, ±Infinity, subnormals
 );
@@ -400,7 +515,10 @@ const caseArb = fc
         fc.record({
           primary: fc.array(valueArb, { minLength: fields.length, maxLength: fields.length }),
           // Half the mirror values copy the primary's, so equal and nearly-equal pairs are common.
-          mirror: fc.array(fc.option(valueArb, { freq: 2, nil: undefined }), { minLength: fields.length, maxLength: fields.length }),
+          mirror: fc.array(fc.option(valueArb, { freq: 2, nil: undefined }), {
+            minLength: fields.length,
+            maxLength: fields.length,
+          }),
         }),
         { minLength: rowCount, maxLength: rowCount },
       ),

@@ -95,7 +95,11 @@ describe('layoutFor: columns', () => {
 describe('layoutFor: errors', () => {
   const bad: [string, unknown, RegExp][] = [
     ['an empty schema', {}, /at least one field, got an empty schema/],
-    ['more than 1024 fields', Object.fromEntries(Array.from({ length: MAX_FIELDS + 1 }, (_, j) => [`f${j}`, f64()])), /at most 1024 fields, got 1025/],
+    [
+      'more than 1024 fields',
+      Object.fromEntries(Array.from({ length: MAX_FIELDS + 1 }, (_, j) => [`f${j}`, f64()])),
+      /at most 1024 fields, got 1025/,
+    ],
     ['a schema that is not an object', null, /must be an object of field specs, got null/],
     ['a number as a field', { x: 5 }, /field 'x': expected a field spec .* got number 5/],
     ['an unknown kind', { x: { ...f64(), kind: 'f32' } }, /field 'x': kind must be one of f64, i32, bool, enum, str, got "f32"/],
@@ -104,7 +108,11 @@ describe('layoutFor: errors', () => {
     ['a non-boolean critical', { x: { ...f64(), critical: 'yes' } }, /field 'x': critical must be a boolean/],
     ['an enum without values', { x: { ...enumOf(['a']), values: [] } }, /field 'x': an enum needs at least one value/],
     ['an enum with repeated values', { x: { ...enumOf(['a']), values: ['a', 'a'] } }, /distinct values/],
-    ['an enum initial that is not a member', { x: { ...enumOf(['a', 'b']), initial: 'c' } }, /initial value "c" does not fit a enum field/],
+    [
+      'an enum initial that is not a member',
+      { x: { ...enumOf(['a', 'b']), initial: 'c' } },
+      /initial value "c" does not fit a enum field/,
+    ],
     ['a bool with a numeric initial', { x: { ...bool(), initial: 0 } }, /initial value number 0 does not fit a bool field/],
   ];
   for (const [label, schema, message] of bad) {
@@ -141,16 +149,9 @@ describe.each([
     const row = encodeRow(layout, { total: 99.5, paid: -0, items: 3, status: 'paid', shipped: true, note: 'hello' });
     expect(row).toEqual([99.5, -0, 3, 2, 1, stringHash('hello'), 0, 0]);
     expect(Object.is(row[1], -0)).toBe(true);
-    expect(encodeRow(layout, { total: Number.POSITIVE_INFINITY, paid: NAN, items: 0, status: 'new', shipped: false, note: '' })).toEqual([
-      Number.POSITIVE_INFINITY,
-      NAN,
-      0,
-      0,
-      0,
-      0x811c9dc5,
-      0,
-      0,
-    ]);
+    expect(
+      encodeRow(layout, { total: Number.POSITIVE_INFINITY, paid: NAN, items: 0, status: 'new', shipped: false, note: '' }),
+    ).toEqual([Number.POSITIVE_INFINITY, NAN, 0, 0, 0, 0x811c9dc5, 0, 0]);
   });
 
   it('truncates and wraps i32 like `value | 0`, but a non-finite i32 is missing', () => {
@@ -166,16 +167,21 @@ describe.each([
 
   it('encodes absent, null and wrong-typed values as NaN (missing)', () => {
     expect(encodeRow(layout, {})).toEqual([NAN, NAN, NAN, NAN, NAN, NAN, 0, 0]);
-    expect(encodeRow(layout, { total: null, paid: undefined, items: null, status: null, shipped: null, note: null }).slice(0, 6)).toEqual(
+    expect(
+      encodeRow(layout, { total: null, paid: undefined, items: null, status: null, shipped: null, note: null }).slice(0, 6),
+    ).toEqual(new Array(6).fill(NAN));
+    expect(encodeRow(layout, { total: '1', paid: 1n, items: true, status: 2, shipped: 1, note: 5 }).slice(0, 6)).toEqual(
       new Array(6).fill(NAN),
     );
-    expect(encodeRow(layout, { total: '1', paid: 1n, items: true, status: 2, shipped: 1, note: 5 }).slice(0, 6)).toEqual(new Array(6).fill(NAN));
-    expect(encodeRow(layout, { total: {}, paid: [1], items: '3', status: 'PAID', shipped: 'true', note: ['x'] }).slice(0, 6)).toEqual(
-      new Array(6).fill(NAN),
-    );
-    expect(encodeRow(layout, { total: new Number(1), status: 'constructor', shipped: new Boolean(true), note: new String('x') }).slice(0, 6)).toEqual(
-      new Array(6).fill(NAN),
-    );
+    expect(
+      encodeRow(layout, { total: {}, paid: [1], items: '3', status: 'PAID', shipped: 'true', note: ['x'] }).slice(0, 6),
+    ).toEqual(new Array(6).fill(NAN));
+    expect(
+      encodeRow(layout, { total: new Number(1), status: 'constructor', shipped: new Boolean(true), note: new String('x') }).slice(
+        0,
+        6,
+      ),
+    ).toEqual(new Array(6).fill(NAN));
   });
 
   it('re-encodes correctly when a cached enum or str value changes and changes back', () => {
@@ -212,9 +218,12 @@ describe.each([
 
 describe('encode: compiled and generic encoders agree bit for bit (property)', () => {
   const schemaArb = fc
-    .array(
+    .uniqueArray(
       fc.record({
-        name: fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', '"];throw 1;//', '\\', '\u2028', 'a b', '0', '17')),
+        name: fc.oneof(
+          fc.string(),
+          fc.constantFrom('__proto__', 'constructor', '"];throw 1;//', '\\', '\u2028', 'a b', '0', '17'),
+        ),
         kind: fc.constantFrom('f64', 'i32', 'bool', 'enum', 'str'),
         values: fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 4 }),
       }),
@@ -224,39 +233,60 @@ describe('encode: compiled and generic encoders agree bit for bit (property)', (
       const schema: Record<string, AnyFieldSpec> = {};
       for (const f of fields) {
         const spec =
-          f.kind === 'f64' ? f64() : f.kind === 'i32' ? i32() : f.kind === 'bool' ? bool() : f.kind === 'str' ? str() : enumOf(f.values as [string, ...string[]]);
+          f.kind === 'f64'
+            ? f64()
+            : f.kind === 'i32'
+              ? i32()
+              : f.kind === 'bool'
+                ? bool()
+                : f.kind === 'str'
+                  ? str()
+                  : enumOf(f.values as [string, ...string[]]);
         Object.defineProperty(schema, f.name, { value: spec, enumerable: true, writable: true, configurable: true });
       }
       return schema;
     });
-  const valueArb = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string(), fc.constantFrom(null, undefined, '', 'a'), fc.object());
+  const valueArb = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+    fc.string(),
+    fc.constantFrom(null, undefined, '', 'a'),
+    fc.object(),
+  );
 
   it('on random schemas (odd field names included) and random states', () => {
     fc.assert(
-      fc.property(schemaArb, fc.array(fc.array(valueArb, { minLength: 12, maxLength: 12 }), { minLength: 1, maxLength: 5 }), (schema, rows) => {
-        const compiled = layoutFor(schema, { compileEncoder: true });
-        const generic = layoutFor(schema, { compileEncoder: false });
-        for (const values of rows) {
-          const state: Record<string, unknown> = {};
-          compiled.names.forEach((name, j) => {
-            const spec = schema[name]!;
-            // Enum fields: a member half the time, so both paths see hits and misses.
-            const value = spec.kind === 'enum' && j % 2 === 0 ? spec.values[0] : values[j];
-            Object.defineProperty(state, name, { value, enumerable: true });
-          });
-          const a = new Float64Array(compiled.stride);
-          const b = new Float64Array(generic.stride);
-          compiled.encode(state, a, 0);
-          generic.encode(state, b, 0);
-          expect(bits(a)).toEqual(bits(b));
-        }
-      }),
+      fc.property(
+        schemaArb,
+        fc.array(fc.array(valueArb, { minLength: 12, maxLength: 12 }), { minLength: 1, maxLength: 5 }),
+        (schema, rows) => {
+          const compiled = layoutFor(schema, { compileEncoder: true });
+          const generic = layoutFor(schema, { compileEncoder: false });
+          for (const values of rows) {
+            const state: Record<string, unknown> = {};
+            compiled.names.forEach((name, j) => {
+              const spec = schema[name]!;
+              // Enum fields: a member half the time, so both paths see hits and misses.
+              const value = spec.kind === 'enum' && j % 2 === 0 ? spec.values[0] : values[j];
+              Object.defineProperty(state, name, { value, enumerable: true });
+            });
+            const a = new Float64Array(compiled.stride);
+            const b = new Float64Array(generic.stride);
+            compiled.encode(state, a, 0);
+            generic.encode(state, b, 0);
+            expect(bits(a)).toEqual(bits(b));
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('handles schemas wider than MAX_COMPILED_FIELDS with the generic loop', () => {
-    const schema = Object.fromEntries(Array.from({ length: MAX_COMPILED_FIELDS + 1 }, (_, j) => [`f${j}`, j % 2 ? str() : f64()]));
+    const schema = Object.fromEntries(
+      Array.from({ length: MAX_COMPILED_FIELDS + 1 }, (_, j) => [`f${j}`, j % 2 ? str() : f64()]),
+    );
     const layout = layoutFor(schema);
     const state = Object.fromEntries(layout.names.map((n, j) => [n, j % 2 ? `s${j}` : j]));
     const out = new Float64Array(layout.stride);

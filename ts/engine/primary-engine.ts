@@ -3,7 +3,7 @@
  * retries and timeouts, timers on the injected clock) and appends every outcome to the log
  * before the handler that consumes it runs.
  */
-import { type Clock, sleepOn, type TimerHandle } from '../clock/clock.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
 import { WorkflowMirrorError } from '../base-error.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
 import type { EventLog } from '../history/event-log.js';
@@ -133,6 +133,7 @@ export class PrimaryEngine {
       }
       const instance = this.createInstance(workflowId, compiled, fleet);
       this.stats.started++;
+      this.stats.eventsAppended += stored.length;
       const started = stored[0]!;
       instance.seq = started.seq;
       const run = this.consume(instance, fleet, started);
@@ -260,8 +261,9 @@ export class PrimaryEngine {
     for (let i = 0; i < deliveries; i++) {
       const result = runStep(instance, event, payload, this.ctx, this.guard);
       this.stats.handlersRun++;
-      commands = result.commands;
-      handlerError = result.error;
+      // A redelivered event issues whatever its second run issues too, as a real duplicate would.
+      commands = i === 0 ? result.commands : [...commands, ...result.commands];
+      handlerError ??= result.error;
       if (instance.journal.length >= JOURNAL_LIMIT) instance.journal.shift();
       instance.journal.push({ seq: event.seq, type: event.type, payload });
     }
@@ -326,14 +328,16 @@ export class PrimaryEngine {
     this.inflight++;
     this.stats.activitiesRun++;
     const info = { workflowId: instance.workflowId, activity: name, scheduledSeq, idempotencyKey: `${instance.workflowId}:${scheduledSeq}` };
-    const backoff = async (ms: number) => {
-      this.done();
-      try {
-        await sleepOn(this.options.clock, ms);
-      } finally {
-        this.inflight++;
-      }
-    };
+    // Between attempts the activity is not in flight: it waits for the clock. It counts as busy
+    // again from inside the timer's callback, so a virtual clock cannot run past the retry.
+    const backoff = (ms: number) =>
+      new Promise<void>((resolve) => {
+        this.options.clock.setTimer(() => {
+          this.inflight++;
+          resolve();
+        }, ms);
+        this.done();
+      });
     runActivity(implementation, input, info, this.options.clock, declaration?.retry, declaration?.timeoutMs, backoff)
       .then((outcome) => {
         const time = this.options.clock.now();
