@@ -2,8 +2,9 @@
  * The order workflow used by the demo, the docs and the benchmarks: reserve stock and charge the
  * card in parallel, wait for dispatch, ship, done. Discounts arrive as signals.
  */
-import { activity, bool, defineWorkflow, enumOf, f64, i32, str } from '../ts/index.js';
+
 import type { StateOf, WorkflowContext } from '../ts/index.js';
+import { activity, bool, defineWorkflow, enumOf, f64, i32, str } from '../ts/index.js';
 
 /** What starts an order. */
 export interface OrderInput {

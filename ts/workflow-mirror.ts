@@ -4,20 +4,28 @@
  * the comparison policy runs fleet rounds and single-row checks on the chosen comparator, and
  * the detector raises reports to the configured sinks.
  */
-import { type ComparisonRound, AnomalyDetector, type DetectorFleet, type DetectorStats, type FieldValue } from './anomaly/detector.js';
+
+import { callbackSink } from './anomaly/callback-sink.js';
+import { ComparisonPolicy, type ComparisonSchedule } from './anomaly/comparison-policy.js';
+import {
+  AnomalyDetector,
+  type ComparisonRound,
+  type DetectorFleet,
+  type DetectorStats,
+  type FieldValue,
+} from './anomaly/detector.js';
 import { AnomalyFanout } from './anomaly/fanout.js';
+import { JsonlFileSink } from './anomaly/jsonl-sink.js';
 import type { AnomalyReport } from './anomaly/report.js';
 import type { SeverityBands } from './anomaly/severity.js';
 import type { AnomalySink } from './anomaly/sink.js';
 import { SqliteAnomalyStore } from './anomaly/sqlite-anomaly-store.js';
-import { JsonlFileSink } from './anomaly/jsonl-sink.js';
-import { callbackSink } from './anomaly/callback-sink.js';
-import { type ComparisonSchedule, ComparisonPolicy } from './anomaly/comparison-policy.js';
+import type { WorkflowMirrorError } from './base-error.js';
 import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system-clock.js';
 import { VirtualClock } from './clock/virtual-clock.js';
-import { createComparator, type BackendChoice } from './compare/select-backend.js';
 import type { Comparator } from './compare/comparator.js';
+import { type BackendChoice, createComparator } from './compare/select-backend.js';
 import type { ActivityImplementations } from './engine/activity-runner.js';
 import { diagnose } from './engine/diagnose.js';
 import { type Fault, FaultPlan, type FiredFault } from './engine/faults.js';
@@ -30,13 +38,16 @@ import type { EventLog } from './history/event-log.js';
 import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
-import type { WorkflowMirrorError } from './base-error.js';
 import { InProcessTee } from './stream/in-process-tee.js';
 import type { AnyWorkflowDefinition } from './workflow/define.js';
 
 /** Where the history lives. */
 export type LogOption =
-  | { readonly kind: 'sqlite'; readonly path?: string; readonly groupCommit?: { readonly maxBatch?: number; readonly maxDelayMs?: number } }
+  | {
+      readonly kind: 'sqlite';
+      readonly path?: string;
+      readonly groupCommit?: { readonly maxBatch?: number; readonly maxDelayMs?: number };
+    }
   | { readonly kind: 'memory' }
   | { readonly kind: 'custom'; readonly log: EventLog };
 
@@ -116,7 +127,13 @@ export class WorkflowMirror {
   private readonly ownsLog: boolean;
   private closed = false;
 
-  private constructor(options: WorkflowMirrorOptions, log: EventLog, ownsLog: boolean, store: SqliteAnomalyStore | undefined, comparator: Comparator) {
+  private constructor(
+    options: WorkflowMirrorOptions,
+    log: EventLog,
+    ownsLog: boolean,
+    store: SqliteAnomalyStore | undefined,
+    comparator: Comparator,
+  ) {
     this.log = log;
     this.ownsLog = ownsLog;
     this.store = store;
@@ -183,7 +200,10 @@ export class WorkflowMirror {
         break;
       case 'sqlite':
         sqlitePath = logOption.path ?? './wfmirror.db';
-        log = await SqliteEventLog.open({ path: sqlitePath, ...(logOption.groupCommit !== undefined ? { groupCommit: logOption.groupCommit } : {}) });
+        log = await SqliteEventLog.open({
+          path: sqlitePath,
+          ...(logOption.groupCommit !== undefined ? { groupCommit: logOption.groupCommit } : {}),
+        });
         break;
     }
     const storeOption = options.anomalies?.store;
@@ -275,7 +295,13 @@ export class WorkflowMirror {
   }
 
   private detectorFleet(fleet: Fleet): DetectorFleet {
-    return { name: fleet.compiled.name, layout: fleet.compiled.layout, primary: fleet.primary, mirror: fleet.mirror, index: fleet.index };
+    return {
+      name: fleet.compiled.name,
+      layout: fleet.compiled.layout,
+      primary: fleet.primary,
+      mirror: fleet.mirror,
+      index: fleet.index,
+    };
   }
 
   private afterPrimaryApplied(fleet: Fleet, row: number, event: HistoryEvent): void {
@@ -343,7 +369,13 @@ export class WorkflowMirror {
     this.mirror.apply(await this.log.readInstance(workflowId, from));
   }
 
-  private describeField(fleet: DetectorFleet, side: 'primary' | 'mirror', workflowId: string, field: number, encoded: number): FieldValue {
+  private describeField(
+    fleet: DetectorFleet,
+    side: 'primary' | 'mirror',
+    workflowId: string,
+    field: number,
+    encoded: number,
+  ): FieldValue {
     if (fleet.layout.kinds[field] === 'str' && !Number.isNaN(encoded)) {
       const instance = side === 'primary' ? this.primary.instance(workflowId) : this.mirror.instance(workflowId);
       const value = instance?.state[fleet.layout.names[field]!];

@@ -113,6 +113,12 @@ export function randomMatrices(
       let m = p;
       if (roll < 0.15) m = categorical ? Math.floor(rand() * 4) : p + (rand() - 0.5) * 0.02;
       else if (roll < 0.25) m = categorical ? p + 1 : p * 3 + 1;
+      if (rand() < 0.03) {
+        // Missing on both sides (a field not set yet in either engine): must cost nothing.
+        primary[i] = Number.NaN;
+        mirror[i] = Number.NaN;
+        continue;
+      }
       primary[i] = rand() < 0.08 ? special() : p;
       mirror[i] = rand() < 0.08 ? special() : m;
     }

@@ -339,6 +339,36 @@ describe('compareRowsSync: input validation', () => {
   });
 });
 
+describe('compareRowsSync: caller-owned output', () => {
+  const layout = makeLayout(new Array<number>(40).fill(1), new Array<number>(40).fill(0), new Array<boolean>(40).fill(false));
+  const primary = makeRows(layout, [new Array<number>(40).fill(0), new Array<number>(40).fill(0), new Array<number>(40).fill(0)]);
+  const mirror = makeRows(layout, [
+    new Array<number>(40).fill(0),
+    Array.from({ length: 40 }, (_, j) => (j === 33 ? 1 : 0)),
+    new Array<number>(40).fill(0),
+  ]);
+
+  it('writes into the given arrays, overwriting stale contents, and returns views of them', () => {
+    const output = { deviation: new Float64Array(5).fill(NAN), affected: new Uint32Array(10).fill(0xffffffff) };
+    const result = compareRowsSync(primary, mirror, layout, { rowStart: 1, rowCount: 2 }, output);
+    expect(result.deviation.buffer).toBe(output.deviation.buffer);
+    expect(result.affected.buffer).toBe(output.affected.buffer);
+    expect(Array.from(result.deviation)).toEqual([1, 0]);
+    expect(Array.from(result.affected)).toEqual([0, 2, 0, 0]);
+    expect(result).toEqual(compareRowsSync(primary, mirror, layout, { rowStart: 1, rowCount: 2 }));
+    expect(output.deviation[2]).toBeNaN(); // past rowCount: untouched
+  });
+
+  it('rejects output arrays that are too small', () => {
+    expect(() =>
+      compareRowsSync(primary, mirror, layout, {}, { deviation: new Float64Array(2), affected: new Uint32Array(6) }),
+    ).toThrow(/output\.deviation must be a Float64Array of at least 3 values, got Float64Array of length 2/);
+    expect(() =>
+      compareRowsSync(primary, mirror, layout, {}, { deviation: new Float64Array(3), affected: new Uint32Array(5) }),
+    ).toThrow(/output\.affected must be a Uint32Array of at least 6 words \(3 rows x 2\), got Uint32Array of length 5/);
+  });
+});
+
 describe('fieldContribution and fieldReason', () => {
   it('follow the same rule as the matrix comparison', () => {
     expect(fieldContribution(1, 1.5, 10, 0.01, 0)).toBe(5);

@@ -151,7 +151,9 @@ describe('SqliteEventLog', () => {
     const log = track(SqliteEventLog.open({ path: file }));
     await log.append('a', 0, someEvents(2));
     const db = track(new Database(file));
-    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('a', 3, 6, 1, '{"name":"s","payload":null}')`).run();
+    db.prepare(
+      `INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('a', 3, 6, 1, '{"name":"s","payload":null}')`,
+    ).run();
     await expect(log.append('a', 2, someEvents(1))).rejects.toBeInstanceOf(EventLogUnavailableError);
     expect(await log.head('a')).toBe(3);
     expect((await log.append('a', 3, someEvents(1)))[0]!.seq).toBe(4);

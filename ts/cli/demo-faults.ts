@@ -3,8 +3,8 @@
  * summary can show each was caught with the right cause and nothing else was flagged.
  */
 import { type OrderInput, order, orderHandlers } from '../../examples/order.js';
-import { EXPECTED_CAUSE, type Fault } from '../engine/faults.js';
 import type { AnomalyCause } from '../anomaly/report.js';
+import { EXPECTED_CAUSE, type Fault } from '../engine/faults.js';
 import { defineWorkflow } from '../workflow/define.js';
 
 /** The demo's input for instance i: deterministic, varied. */
@@ -63,7 +63,12 @@ export function demoFaults(instances: number): PlannedFault[] {
     { kind: 'duplicate-delivery', workflowId: pick(0.27), event: 'charge.completed' },
     { kind: 'drop-delivery', workflowId: pick(0.43), event: 'signal.discount' },
     { kind: 'changed-handler', workflowId: pick(0.59), definition: changedOrder },
-    { kind: 'altered-result', workflowId: pick(0.71), activity: 'charge', alter: (r) => ({ amount: (r as { amount: number }).amount + 5 }) },
+    {
+      kind: 'altered-result',
+      workflowId: pick(0.71),
+      activity: 'charge',
+      alter: (r) => ({ amount: (r as { amount: number }).amount + 5 }),
+    },
     { kind: 'swapped-calls', workflowId: pick(0.87) },
   ];
   return faults.map((fault) => ({ fault, expectedCause: EXPECTED_CAUSE[fault.kind] }));

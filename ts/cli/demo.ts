@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { order, simulatedOrderActivities } from '../../examples/order.js';
 import type { AnomalyCause, AnomalyReport, Severity } from '../anomaly/report.js';
-import { VirtualClock } from '../clock/virtual-clock.js';
 import type { WorkflowMirrorError } from '../base-error.js';
+import { VirtualClock } from '../clock/virtual-clock.js';
 import { WorkflowMirror } from '../workflow-mirror.js';
 import { demoFaults, demoId, demoInput, getsDiscount } from './demo-faults.js';
 
@@ -95,7 +95,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const began = performance.now();
   let started = 0;
   const progress = () =>
-    options.onProgress?.({ started, instances: options.instances, events: wm.primary.stats.eventsAppended, anomalies: reports.length });
+    options.onProgress?.({
+      started,
+      instances: options.instances,
+      events: wm.primary.stats.eventsAppended,
+      anomalies: reports.length,
+    });
   const ticker = options.onProgress !== undefined ? setInterval(progress, 200) : undefined;
   try {
     // A window of `concurrency` instances in flight keeps group commits large without unbounded memory.
@@ -122,7 +127,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const faulted = new Set(planned.map((p) => p.fault.workflowId));
   const faults = planned.map((p): FaultOutcome => {
     const causes = reports.filter((r) => r.workflowId === p.fault.workflowId).map((r) => r.cause);
-    return { kind: p.fault.kind, workflowId: p.fault.workflowId, expectedCause: p.expectedCause, detected: causes.includes(p.expectedCause), reportedCauses: causes };
+    return {
+      kind: p.fault.kind,
+      workflowId: p.fault.workflowId,
+      expectedCause: p.expectedCause,
+      detected: causes.includes(p.expectedCause),
+      reportedCauses: causes,
+    };
   });
   return {
     instances: options.instances,
@@ -133,8 +144,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     wallSeconds,
     eventsPerSecond: stats.primary.eventsAppended / wallSeconds,
     backend: stats.backend,
-    comparisons: { rounds: stats.comparisons.rounds, rowComparisons: stats.comparisons.rowComparisons, lagging: stats.comparisons.lagging },
-    anomalies: { total: stats.comparisons.anomalies, bySeverity: { ...stats.comparisons.bySeverity }, byCause: { ...stats.comparisons.byCause } },
+    comparisons: {
+      rounds: stats.comparisons.rounds,
+      rowComparisons: stats.comparisons.rowComparisons,
+      lagging: stats.comparisons.lagging,
+    },
+    anomalies: {
+      total: stats.comparisons.anomalies,
+      bySeverity: { ...stats.comparisons.bySeverity },
+      byCause: { ...stats.comparisons.byCause },
+    },
     faults,
     falseAlarms: reports.filter((r) => !faulted.has(r.workflowId)).length,
     database,

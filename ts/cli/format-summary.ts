@@ -35,15 +35,28 @@ export function formatSummary(s: DemoSummary): string {
   );
   out.push('');
   const causes = Object.entries(s.anomalies.byCause);
-  out.push(`anomalies: ${s.anomalies.total} (info ${s.anomalies.bySeverity.info}, warning ${s.anomalies.bySeverity.warning}, critical ${s.anomalies.bySeverity.critical})`);
-  if (causes.length > 0) out.push(table(['cause', 'count'], causes.map(([cause, count]) => [cause, String(count)])));
+  out.push(
+    `anomalies: ${s.anomalies.total} (info ${s.anomalies.bySeverity.info}, warning ${s.anomalies.bySeverity.warning}, critical ${s.anomalies.bySeverity.critical})`,
+  );
+  if (causes.length > 0)
+    out.push(
+      table(
+        ['cause', 'count'],
+        causes.map(([cause, count]) => [cause, String(count)]),
+      ),
+    );
   if (s.faults.length > 0) {
     out.push('');
     out.push('injected faults');
     out.push(
       table(
         ['fault', 'instance', 'expected cause', 'detected'],
-        s.faults.map((f) => [f.kind, f.workflowId, f.expectedCause, f.detected ? 'yes' : `NO (${f.reportedCauses.join(', ') || 'nothing'})`]),
+        s.faults.map((f) => [
+          f.kind,
+          f.workflowId,
+          f.expectedCause,
+          f.detected ? 'yes' : `NO (${f.reportedCauses.join(', ') || 'nothing'})`,
+        ]),
       ),
     );
     const caught = s.faults.filter((f) => f.detected).length;

@@ -13,9 +13,11 @@ interface PendingTimer {
 export class VirtualClock implements Clock {
   private time: number;
   private nextId = 1;
-  // Sorted by (at, id). Insertion is a binary search: timer counts here are modest, and
-  // keeping the array sorted makes advance() and nextTimerAt() trivial.
-  private readonly timers: PendingTimer[] = [];
+  // A binary min-heap on (at, id). Cleared timers are only marked, and dropped when they reach
+  // the top: runs create and clear a timer per activity attempt (its timeout), so both must be cheap.
+  private readonly heap: PendingTimer[] = [];
+  private readonly cleared = new Set<number>();
+  private readonly live = new Set<number>();
 
   constructor(startMs = 0) {
     this.time = startMs;
@@ -27,39 +29,45 @@ export class VirtualClock implements Clock {
 
   setTimer(callback: () => void, ms: number): TimerHandle {
     const timer: PendingTimer = { id: this.nextId++, at: this.time + Math.max(0, ms), callback };
-    let lo = 0;
-    let hi = this.timers.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const other = this.timers[mid]!;
-      if (other.at <= timer.at) lo = mid + 1;
-      else hi = mid;
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >>> 1;
+      if (!before(timer, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
     }
-    this.timers.splice(lo, 0, timer);
+    heap[i] = timer;
+    this.live.add(timer.id);
     return { id: timer.id };
   }
 
   clearTimer(handle: TimerHandle): void {
-    const index = this.timers.findIndex((t) => t.id === handle.id);
-    if (index >= 0) this.timers.splice(index, 1);
+    if (this.live.delete(handle.id)) this.cleared.add(handle.id);
   }
 
-  /** Number of timers not fired yet. */
+  /** Number of timers not fired or cleared yet. */
   get pendingTimers(): number {
-    return this.timers.length;
+    return this.live.size;
   }
 
   /** When the earliest pending timer fires, or undefined when none is pending. */
   nextTimerAt(): number | undefined {
-    return this.timers[0]?.at;
+    this.dropCleared();
+    return this.heap[0]?.at;
   }
 
   /** Moves time forward to `target`, firing every timer due on the way, in order. */
   advanceTo(target: number): void {
-    while (this.timers.length > 0 && this.timers[0]!.at <= target) {
-      const timer = this.timers.shift()!;
-      this.time = Math.max(this.time, timer.at);
-      timer.callback();
+    for (;;) {
+      this.dropCleared();
+      const top = this.heap[0];
+      if (top === undefined || top.at > target) break;
+      this.pop();
+      this.live.delete(top.id);
+      this.time = Math.max(this.time, top.at);
+      top.callback();
     }
     this.time = Math.max(this.time, target);
   }
@@ -79,4 +87,32 @@ export class VirtualClock implements Clock {
     this.advanceTo(at);
     return true;
   }
+
+  private dropCleared(): void {
+    while (this.heap.length > 0 && this.cleared.has(this.heap[0]!.id)) this.cleared.delete(this.pop().id);
+  }
+
+  private pop(): PendingTimer {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+        if (!before(heap[child]!, last)) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+}
+
+function before(a: PendingTimer, b: PendingTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
 }

@@ -2,6 +2,7 @@
 
 export {
   type CheckedComparison,
+  type ComparisonOutput,
   checkComparisonInput,
   compareRowsSync,
   createJsComparator,

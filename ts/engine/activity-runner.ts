@@ -25,7 +25,9 @@ export type ActivityImplementation = (input: never, info: ActivityInfo) => unkno
 export type ActivityImplementations = Readonly<Record<string, ActivityImplementation>>;
 
 /** How an activity ended after its retries. */
-export type ActivityOutcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string; readonly attempts: number };
+export type ActivityOutcome =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: string; readonly attempts: number };
 
 const DEFAULT_RETRY: Required<RetryPolicy> = { attempts: 3, backoffMs: 100, factor: 2, maxBackoffMs: 10_000 };
 

@@ -39,3 +39,21 @@ export function runGuarded<T>(fn: () => T): T {
     }
   }
 }
+
+/** Calls `fn(a, b, c)` guarded, without allocating a closure (the replay hot path). */
+export function callGuarded(fn: (a: unknown, b: unknown, c: unknown) => void, a: unknown, b: unknown, c: unknown): void {
+  if (depth++ === 0) {
+    Date.now = forbiddenDateNow;
+    Math.random = forbiddenMathRandom;
+    performance.now = forbiddenPerformanceNow;
+  }
+  try {
+    fn(a, b, c);
+  } finally {
+    if (--depth === 0) {
+      Date.now = realDateNow;
+      Math.random = realMathRandom;
+      performance.now = realPerformanceNow;
+    }
+  }
+}

@@ -25,7 +25,8 @@ export function diagnose(
       detail: `primary runs definition fingerprint ${primary.startedFingerprint}, mirror runs ${mirror.compiled.fingerprint} (same name, other code)`,
     };
   }
-  if (mirror.nonDeterministic) return { cause: 'non-determinism', detail: 'the replay issued other commands than the history records' };
+  if (mirror.nonDeterministic)
+    return { cause: 'non-determinism', detail: 'the replay issued other commands than the history records' };
 
   // Hold the primary's deliveries against the log's inbound events over the journal's span.
   const journal = primary.journal;
@@ -40,10 +41,16 @@ export function diagnose(
     if (event.seq < firstSeq || event.seq > primary.seq || !isInboundEvent(event.type)) continue;
     const delivered = deliveries.get(event.seq);
     if (delivered === undefined) {
-      return { cause: 'lost-event', detail: `${eventKey(event)} at seq ${event.seq} is in the log but the primary never applied it` };
+      return {
+        cause: 'lost-event',
+        detail: `${eventKey(event)} at seq ${event.seq} is in the log but the primary never applied it`,
+      };
     }
     if (delivered.length > 1) {
-      return { cause: 'duplicated-event', detail: `${eventKey(event)} at seq ${event.seq} was applied ${delivered.length} times by the primary` };
+      return {
+        cause: 'duplicated-event',
+        detail: `${eventKey(event)} at seq ${event.seq} was applied ${delivered.length} times by the primary`,
+      };
     }
     if (!jsonEqual(delivered[0], event.payload)) {
       if (event.type === 'ActivityCompleted') {
@@ -53,7 +60,10 @@ export function diagnose(
           detail: `activity "${event.payload.name}" at seq ${event.seq}: the log records ${JSON.stringify(event.payload.result)}, the primary consumed ${JSON.stringify(consumed)}`,
         };
       }
-      return { cause: 'unknown', detail: `${eventKey(event)} at seq ${event.seq}: the primary consumed another payload than the log holds` };
+      return {
+        cause: 'unknown',
+        detail: `${eventKey(event)} at seq ${event.seq}: the primary consumed another payload than the log holds`,
+      };
     }
   }
   return {

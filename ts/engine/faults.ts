@@ -11,7 +11,13 @@ import { type CompiledDefinition, compileDefinition } from './compiled-definitio
 /** One fault, aimed at one instance. Event keys are as in `SignificantEvent` (`charge.completed`, `signal.discount`...). */
 export type Fault =
   /** After the primary applies `afterEvent`, `field` is overwritten outside any handler. */
-  | { readonly kind: 'corrupt-field'; readonly workflowId: string; readonly field: string; readonly value: unknown; readonly afterEvent: string }
+  | {
+      readonly kind: 'corrupt-field';
+      readonly workflowId: string;
+      readonly field: string;
+      readonly value: unknown;
+      readonly afterEvent: string;
+    }
   /** The primary's handler runs twice for `event` (a redelivery that slipped through). */
   | { readonly kind: 'duplicate-delivery'; readonly workflowId: string; readonly event: string }
   /** The primary's handler never runs for `event`, though the log holds it. */
@@ -19,7 +25,12 @@ export type Fault =
   /** The primary runs changed code for this instance (a deployment the mirror does not have). */
   | { readonly kind: 'changed-handler'; readonly workflowId: string; readonly definition: AnyWorkflowDefinition }
   /** The primary's handler receives `alter(result)` while the log records the real result. */
-  | { readonly kind: 'altered-result'; readonly workflowId: string; readonly activity: string; readonly alter: (result: unknown) => unknown }
+  | {
+      readonly kind: 'altered-result';
+      readonly workflowId: string;
+      readonly activity: string;
+      readonly alter: (result: unknown) => unknown;
+    }
   /** The primary issues its first two activity calls in the opposite order. */
   | { readonly kind: 'swapped-calls'; readonly workflowId: string };
 

@@ -20,6 +20,8 @@ export class HandlerContext implements WorkflowContext<ActivityDecls> {
   private rngState = 0;
   private rngSeeded = false;
   private commands: Command[] | undefined;
+  /** The error of the last handler that threw (set by runStep, cleared by begin). */
+  lastError: unknown;
 
   /** Aims the context at one event before its handler runs. */
   begin(compiled: CompiledDefinition, workflowId: string, idHash: number, seq: number, time: number): void {
@@ -30,6 +32,7 @@ export class HandlerContext implements WorkflowContext<ActivityDecls> {
     this.time = time;
     this.rngSeeded = false;
     this.commands = undefined;
+    this.lastError = undefined;
   }
 
   /** The commands issued since {@link begin}; the array belongs to the caller. */
@@ -49,7 +52,8 @@ export class HandlerContext implements WorkflowContext<ActivityDecls> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
       throw new InvalidCommandError(`ctx.sleep: ms must be a finite number >= 0, got ${String(ms)}`);
     }
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidCommandError('ctx.sleep: name must be a non-empty string');
+    if (typeof name !== 'string' || name.length === 0)
+      throw new InvalidCommandError('ctx.sleep: name must be a non-empty string');
     this.push({ kind: 'sleep', name, ms });
   }
 

@@ -16,6 +16,7 @@ import { applyCommandEvent, isInboundEvent, runStep } from './step.js';
 
 /** A mirror instance. */
 export interface MirrorInstance extends InstanceRuntime {
+  readonly fleet: Fleet;
   /** Commands the replay issued that the history has not confirmed yet. */
   expected: Command[];
   expectedHead: number;
@@ -108,16 +109,20 @@ export class MirrorEngine {
       this.unapplied(event, 'gap');
       return;
     }
-    const fleet = this.options.fleets.get(instance.compiled.name);
+    const fleet = instance.fleet;
     instance.seq = event.seq;
     if (isInboundEvent(event.type)) {
       if (instance.expectedHead < instance.expected.length) {
         const missing = instance.expected[instance.expectedHead]!;
-        this.nonDeterminism(instance, event.seq, `replay issued "${describeCommand(missing)}" but the history has ${event.type} at seq ${event.seq} instead`);
+        this.nonDeterminism(
+          instance,
+          event.seq,
+          `replay issued "${describeCommand(missing)}" but the history has ${event.type} at seq ${event.seq} instead`,
+        );
       }
-      const result = runStep(instance, event, event.payload, this.ctx, this.guard);
+      const issued = runStep(instance, event, event.payload, this.ctx, this.guard);
       instance.triggerTime = event.time;
-      instance.expected = result.commands.length > 0 ? (result.commands as Command[]) : [];
+      instance.expected = issued.length > 0 ? (issued as Command[]) : [];
       instance.expectedHead = 0;
       fleet.mirror.writeState(instance.row, instance.state);
     } else {
@@ -142,6 +147,7 @@ export class MirrorEngine {
       seq: 0,
       status: 'running',
       startedFingerprint: fingerprint,
+      fleet,
       expected: [],
       expectedHead: 0,
       triggerTime: 0,
@@ -155,7 +161,11 @@ export class MirrorEngine {
   private checkCommand(instance: MirrorInstance, event: HistoryEvent): void {
     const command = instance.expected[instance.expectedHead];
     if (command === undefined) {
-      this.nonDeterminism(instance, event.seq, `history has ${describeEvent(event)} at seq ${event.seq}, which replay did not issue`);
+      this.nonDeterminism(
+        instance,
+        event.seq,
+        `history has ${describeEvent(event)} at seq ${event.seq}, which replay did not issue`,
+      );
       return;
     }
     instance.expectedHead++;
@@ -167,7 +177,13 @@ export class MirrorEngine {
     if (instance.nonDeterministic) return;
     instance.nonDeterministic = true;
     this.stats.nonDeterminism++;
-    this.options.onNonDeterminism?.({ workflowId: instance.workflowId, workflowType: instance.compiled.name, seq, detail, instance });
+    this.options.onNonDeterminism?.({
+      workflowId: instance.workflowId,
+      workflowType: instance.compiled.name,
+      seq,
+      detail,
+      instance,
+    });
   }
 
   private unapplied(event: HistoryEvent, reason: UnappliedEvent['reason']): void {
@@ -192,14 +208,17 @@ function commandMismatch(command: Command, event: HistoryEvent, triggerTime: num
   const at = `at seq ${event.seq}`;
   switch (event.type) {
     case 'ActivityScheduled':
-      if (command.kind !== 'call') return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
+      if (command.kind !== 'call')
+        return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
       if (command.name !== event.payload.name) {
         return `history schedules activity "${event.payload.name}" ${at}, replay calls "${command.name}" (activities called in another order or by changed code)`;
       }
-      if (!jsonEqual(command.input, event.payload.input)) return `activity "${command.name}" ${at} was scheduled with other input than replay computes`;
+      if (!jsonEqual(command.input, event.payload.input))
+        return `activity "${command.name}" ${at} was scheduled with other input than replay computes`;
       return undefined;
     case 'TimerStarted':
-      if (command.kind !== 'sleep') return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
+      if (command.kind !== 'sleep')
+        return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
       if (command.name !== event.payload.name || triggerTime + command.ms !== event.payload.fireAt) {
         return `timer ${at}: history has "${event.payload.name}" firing at ${event.payload.fireAt}, replay has "${command.name}" at ${triggerTime + command.ms}`;
       }

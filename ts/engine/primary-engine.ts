@@ -3,8 +3,9 @@
  * retries and timeouts, timers on the injected clock) and appends every outcome to the log
  * before the handler that consumes it runs.
  */
-import type { Clock, TimerHandle } from '../clock/clock.js';
+
 import { WorkflowMirrorError } from '../base-error.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
 import type { EventLog } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
@@ -36,13 +37,22 @@ export interface JournalEntry {
 
 /** An instance on the primary. */
 export interface PrimaryInstance extends InstanceRuntime {
-  /** Serialises the instance's steps: one event at a time, in order. */
-  chain: Promise<void>;
+  readonly fleet: Fleet;
+  /** Inbound events waiting for their step; one step runs at a time, in order. */
+  readonly queue: QueuedEvent[];
+  /** True while a step of this instance runs. */
+  busy: boolean;
   /** Handler deliveries, newest last, at most {@link JOURNAL_LIMIT}. */
   readonly journal: JournalEntry[];
-  /** Set when the log refused or failed an append; the instance waits for {@link PrimaryEngine.resume}. */
-  stalled: { readonly error: WorkflowMirrorError; readonly event: NewEvent } | undefined;
+  /** Set when the log refused or failed an append; the instance (its queue intact) waits for {@link PrimaryEngine.resume}. */
+  stalled: WorkflowMirrorError | undefined;
   readonly timers: Set<TimerHandle>;
+}
+
+/** An inbound event waiting for its step, and who waits for it (signals do). */
+export interface QueuedEvent {
+  readonly event: NewEvent;
+  readonly waiter: { resolve(): void; reject(error: unknown): void } | undefined;
 }
 
 /** Deliveries kept per instance for diagnosis. */
@@ -98,7 +108,8 @@ export class PrimaryEngine {
     this.guard = options.guardDeterminism ?? true;
     for (const fleet of options.fleets.all()) {
       for (const name of Object.keys(fleet.compiled.definition.activities)) {
-        if (typeof options.activities[name] !== 'function') throw new MissingActivityImplementationError(fleet.compiled.name, name);
+        if (typeof options.activities[name] !== 'function')
+          throw new MissingActivityImplementationError(fleet.compiled.name, name);
       }
     }
   }
@@ -119,10 +130,16 @@ export class PrimaryEngine {
     const event: NewEvent = {
       type: 'WorkflowStarted',
       time: this.options.clock.now(),
-      payload: { workflowType, version: compiled.definition.version, fingerprint: compiled.fingerprint, input: (input ?? null) as Json },
+      payload: {
+        workflowType,
+        version: compiled.definition.version,
+        fingerprint: compiled.fingerprint,
+        input: (input ?? null) as Json,
+      },
     };
     this.starting.add(workflowId);
     this.inflight++;
+    let instance: PrimaryInstance | undefined;
     try {
       let stored: HistoryEvent[];
       try {
@@ -131,22 +148,30 @@ export class PrimaryEngine {
         if (error instanceof WrongExpectedSeqError) throw new DuplicateWorkflowError(workflowId, error);
         throw error;
       }
-      const instance = this.createInstance(workflowId, compiled, fleet);
+      instance = this.createInstance(workflowId, compiled, fleet);
       this.stats.started++;
       this.stats.eventsAppended += stored.length;
       const started = stored[0]!;
       instance.seq = started.seq;
-      const run = this.consume(instance, fleet, started);
-      instance.chain = run.then(
-        () => undefined,
-        (error: unknown) => this.stall(instance, error, undefined),
-      );
-      const handlerError = await run;
+      instance.busy = true;
+      let handlerError: unknown;
+      try {
+        handlerError = await this.consume(instance, started);
+      } catch (error) {
+        this.stall(instance, error);
+        throw instance.stalled ?? error;
+      }
       if (handlerError !== undefined) {
-        throw handlerError instanceof WorkflowMirrorError ? handlerError : new HandlerError(workflowId, started.seq, handlerError);
+        throw handlerError instanceof WorkflowMirrorError
+          ? handlerError
+          : new HandlerError(workflowId, started.seq, handlerError);
       }
     } finally {
       this.starting.delete(workflowId);
+      if (instance !== undefined) {
+        instance.busy = false;
+        this.pumpIfWaiting(instance);
+      }
       this.done();
     }
   }
@@ -156,7 +181,13 @@ export class PrimaryEngine {
     const instance = this.instances.get(workflowId);
     if (instance === undefined) return Promise.reject(new UnknownInstanceError(workflowId));
     if (instance.status !== 'running') return Promise.reject(new InstanceNotRunningError(workflowId, instance.status));
-    return this.enqueue(instance, { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } });
+    return new Promise((resolve, reject) => {
+      this.enqueue(
+        instance,
+        { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } },
+        { resolve, reject },
+      );
+    });
   }
 
   /** Resolves when no step, activity or append is in flight (pending timers wait for the clock). */
@@ -175,15 +206,15 @@ export class PrimaryEngine {
     return this.instances.values();
   }
 
-  /** Retries the append that stalled an instance (after the log came back, say). */
+  /** Runs a stalled instance's queue again (after the log came back, say); resolves when it is drained or stalls again. */
   resume(workflowId: string): Promise<void> {
     const instance = this.instances.get(workflowId);
     if (instance === undefined) return Promise.reject(new UnknownInstanceError(workflowId));
-    const stalled = instance.stalled;
-    if (stalled === undefined) return Promise.resolve();
+    if (instance.stalled === undefined) return Promise.resolve();
     instance.stalled = undefined;
     this.stats.stalled--;
-    return this.enqueue(instance, stalled.event);
+    this.pumpIfWaiting(instance);
+    return this.whenIdle();
   }
 
   private createInstance(workflowId: string, compiled: CompiledDefinition, fleet: Fleet): PrimaryInstance {
@@ -198,7 +229,9 @@ export class PrimaryEngine {
       seq: 0,
       status: 'running',
       startedFingerprint: compiled.fingerprint,
-      chain: Promise.resolve(),
+      fleet,
+      queue: [],
+      busy: false,
       journal: [],
       stalled: undefined,
       timers: new Set(),
@@ -208,24 +241,42 @@ export class PrimaryEngine {
   }
 
   /** Queues an inbound event behind the instance's other steps. */
-  private enqueue(instance: PrimaryInstance, event: NewEvent): Promise<void> {
+  private enqueue(instance: PrimaryInstance, event: NewEvent, waiter?: QueuedEvent['waiter']): void {
+    instance.queue.push({ event, waiter });
+    this.pumpIfWaiting(instance);
+  }
+
+  private pumpIfWaiting(instance: PrimaryInstance): void {
+    if (instance.busy || instance.stalled !== undefined || instance.queue.length === 0) return;
+    instance.busy = true;
     this.inflight++;
-    const run = instance.chain.then(() => this.deliver(instance, event));
-    instance.chain = run.then(
-      () => this.done(),
-      (error: unknown) => {
-        this.stall(instance, error, event);
-        this.done();
-      },
-    );
-    return run.then(() => undefined);
+    void this.pump(instance);
+  }
+
+  /** Runs the instance's queued events one step at a time; stops (queue kept) when the instance stalls. */
+  private async pump(instance: PrimaryInstance): Promise<void> {
+    try {
+      while (instance.queue.length > 0 && instance.stalled === undefined) {
+        const item = instance.queue[0]!;
+        try {
+          await this.deliver(instance, item.event);
+        } catch (error) {
+          this.stall(instance, error);
+          item.waiter?.reject(instance.stalled ?? error);
+          return;
+        }
+        instance.queue.shift();
+        item.waiter?.resolve();
+      }
+    } finally {
+      instance.busy = false;
+      this.done();
+    }
   }
 
   private async deliver(instance: PrimaryInstance, event: NewEvent): Promise<void> {
-    if (instance.stalled !== undefined) throw instance.stalled.error;
     // Outcomes that arrive after the workflow ended (a timer or activity it no longer waits for) are dropped, not logged.
     if (instance.status !== 'running') return;
-    const fleet = this.options.fleets.get(instance.compiled.name);
     let stored: HistoryEvent[];
     try {
       stored = await this.options.log.append(instance.workflowId, instance.seq, [event]);
@@ -242,7 +293,7 @@ export class PrimaryEngine {
     this.stats.eventsAppended += stored.length;
     const applied = stored[0]!;
     instance.seq = applied.seq;
-    const handlerError = await this.consume(instance, fleet, applied);
+    const handlerError = await this.consume(instance, applied);
     if (handlerError !== undefined) this.options.onError?.(new HandlerError(instance.workflowId, applied.seq, handlerError));
   }
 
@@ -250,7 +301,8 @@ export class PrimaryEngine {
    * Runs the handler for an appended inbound event, appends its commands and starts executing
    * them. Returns the handler's error, if it threw (the workflow is then failed).
    */
-  private async consume(instance: PrimaryInstance, fleet: Fleet, event: HistoryEvent): Promise<unknown> {
+  private async consume(instance: PrimaryInstance, event: HistoryEvent): Promise<unknown> {
+    const fleet = instance.fleet;
     const faults = this.options.faults;
     const faulty = faults?.targets(instance.workflowId) === true;
     const key = faulty ? eventKey(event) : '';
@@ -259,11 +311,11 @@ export class PrimaryEngine {
     let commands: readonly Command[] = [];
     let handlerError: unknown;
     for (let i = 0; i < deliveries; i++) {
-      const result = runStep(instance, event, payload, this.ctx, this.guard);
+      const issued = runStep(instance, event, payload, this.ctx, this.guard);
       this.stats.handlersRun++;
       // A redelivered event issues whatever its second run issues too, as a real duplicate would.
-      commands = i === 0 ? result.commands : [...commands, ...result.commands];
-      handlerError ??= result.error;
+      commands = i === 0 ? issued : [...commands, ...issued];
+      handlerError ??= this.ctx.lastError;
       if (instance.journal.length >= JOURNAL_LIMIT) instance.journal.shift();
       instance.journal.push({ seq: event.seq, type: event.type, payload });
     }
@@ -274,11 +326,12 @@ export class PrimaryEngine {
     fleet.primary.writeState(instance.row, instance.state);
     fleet.primary.setSeq(instance.row, event.seq);
     this.options.onApplied?.(instance, event, fleet);
-    if (commands.length > 0) await this.issue(instance, fleet, event, commands);
+    if (commands.length > 0) await this.issue(instance, event, commands);
     return handlerError;
   }
 
-  private async issue(instance: PrimaryInstance, fleet: Fleet, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
+  private async issue(instance: PrimaryInstance, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
+    const fleet = instance.fleet;
     const now = this.options.clock.now();
     const events = commands.map((command) => commandEvent(command, trigger.time, now));
     const stored = await this.options.log.append(instance.workflowId, instance.seq, events);
@@ -303,7 +356,7 @@ export class PrimaryEngine {
         const handle = this.options.clock.setTimer(
           () => {
             instance.timers.delete(handle);
-            this.enqueue(instance, { type: 'TimerFired', time: this.options.clock.now(), payload: { name, startedSeq } }).catch(() => undefined);
+            this.enqueue(instance, { type: 'TimerFired', time: this.options.clock.now(), payload: { name, startedSeq } });
           },
           Math.max(0, fireAt - this.options.clock.now()),
         );
@@ -323,45 +376,66 @@ export class PrimaryEngine {
   }
 
   private startActivity(instance: PrimaryInstance, scheduledSeq: number, name: string, input: unknown): void {
-    const declaration = instance.compiled.definition.activities[name];
-    const implementation = this.options.activities[name]!;
     this.inflight++;
     this.stats.activitiesRun++;
-    const info = { workflowId: instance.workflowId, activity: name, scheduledSeq, idempotencyKey: `${instance.workflowId}:${scheduledSeq}` };
-    // Between attempts the activity is not in flight: it waits for the clock. It counts as busy
-    // again from inside the timer's callback, so a virtual clock cannot run past the retry.
-    const backoff = (ms: number) =>
-      new Promise<void>((resolve) => {
-        this.options.clock.setTimer(() => {
-          this.inflight++;
-          resolve();
-        }, ms);
-        this.done();
-      });
-    runActivity(implementation, input, info, this.options.clock, declaration?.retry, declaration?.timeoutMs, backoff)
-      .then((outcome) => {
-        const time = this.options.clock.now();
-        if (outcome.ok) {
-          return this.enqueue(instance, { type: 'ActivityCompleted', time, payload: { name, scheduledSeq, result: outcome.result as Json } });
-        }
+    void this.runActivityStep(instance, scheduledSeq, name, input);
+  }
+
+  /** Runs one activity to its outcome and queues the outcome as the instance's next inbound event. */
+  private async runActivityStep(instance: PrimaryInstance, scheduledSeq: number, name: string, input: unknown): Promise<void> {
+    try {
+      const declaration = instance.compiled.definition.activities[name];
+      const implementation = this.options.activities[name]!;
+      const info = {
+        workflowId: instance.workflowId,
+        activity: name,
+        scheduledSeq,
+        idempotencyKey: `${instance.workflowId}:${scheduledSeq}`,
+      };
+      // Between attempts the activity is not in flight: it waits for the clock. It counts as busy
+      // again from inside the timer's callback, so a virtual clock cannot run past the retry.
+      const backoff = (ms: number) =>
+        new Promise<void>((resolve) => {
+          this.options.clock.setTimer(() => {
+            this.inflight++;
+            resolve();
+          }, ms);
+          this.done();
+        });
+      const outcome = await runActivity(
+        implementation,
+        input,
+        info,
+        this.options.clock,
+        declaration?.retry,
+        declaration?.timeoutMs,
+        backoff,
+      );
+      const time = this.options.clock.now();
+      if (outcome.ok) {
+        this.enqueue(instance, {
+          type: 'ActivityCompleted',
+          time,
+          payload: { name, scheduledSeq, result: outcome.result as Json },
+        });
+      } else {
         this.stats.activityFailures++;
-        return this.enqueue(instance, {
+        this.enqueue(instance, {
           type: 'ActivityFailed',
           time,
           payload: { name, scheduledSeq, error: outcome.error, attempts: outcome.attempts },
         });
-      })
-      .catch(() => undefined) // a stalled instance already reported its error
-      .finally(() => this.done());
+      }
+    } finally {
+      this.done();
+    }
   }
 
-  private stall(instance: PrimaryInstance, error: unknown, event: NewEvent | undefined): void {
+  private stall(instance: PrimaryInstance, error: unknown): void {
     if (instance.stalled !== undefined) return;
     const typed = new InstanceStalledError(instance.workflowId, error);
-    if (event !== undefined) {
-      instance.stalled = { error: typed, event };
-      this.stats.stalled++;
-    }
+    instance.stalled = typed;
+    this.stats.stalled++;
     this.options.onError?.(typed);
   }
 

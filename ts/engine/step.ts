@@ -6,7 +6,7 @@
 import type { EventType, HistoryEvent } from '../history/events.js';
 import type { ActivityFailure } from '../workflow/define.js';
 import type { Command } from './commands.js';
-import { runGuarded } from './determinism-guard.js';
+import { callGuarded } from './determinism-guard.js';
 import type { HandlerContext } from './handler-context.js';
 import type { InstanceRuntime } from './instance.js';
 
@@ -45,19 +45,22 @@ export function eventKey(event: HistoryEvent): string {
   }
 }
 
-/** What a step produced. */
-export interface StepResult {
-  readonly commands: readonly Command[];
-  /** Set when the handler threw: the commands are then a single `fail`, on both engines alike. */
-  readonly error?: unknown;
+type StateHandler = (state: Record<string, unknown>, second: unknown, third: unknown) => void;
+
+interface HandlerTable {
+  start: StateHandler;
+  completed?: Record<string, StateHandler | undefined>;
+  failed?: Record<string, StateHandler | undefined>;
+  timer?: Record<string, StateHandler | undefined>;
+  signal?: Record<string, StateHandler | undefined>;
 }
 
-type StateHandler = (state: Record<string, unknown>, ...rest: unknown[]) => void;
-
 /**
- * Runs the handler for an inbound event on `instance.state`. `payload` is normally
- * `event.payload`; fault injection passes another to model a primary that consumed something else.
- * A handler that throws fails the workflow; the same happens on replay, so it stays deterministic.
+ * Runs the handler for an inbound event on `instance.state` and returns the commands it issued.
+ * `payload` is normally `event.payload`; fault injection passes another to model a primary that
+ * consumed something else. A handler that throws fails the workflow (its commands are then a
+ * single `fail`, and `ctx.lastError` holds the error); replay does the same, so it stays
+ * deterministic. No closure or result object is allocated: this runs once per replayed event.
  */
 export function runStep(
   instance: InstanceRuntime,
@@ -65,64 +68,60 @@ export function runStep(
   payload: HistoryEvent['payload'],
   ctx: HandlerContext,
   guard: boolean,
-): StepResult {
-  const on = instance.compiled.definition.on as unknown as {
-    start: StateHandler;
-    completed?: Record<string, StateHandler | undefined>;
-    failed?: Record<string, StateHandler | undefined>;
-    timer?: Record<string, StateHandler | undefined>;
-    signal?: Record<string, StateHandler | undefined>;
-  };
+): readonly Command[] {
+  const on = instance.compiled.definition.on as HandlerTable;
   ctx.begin(instance.compiled, instance.workflowId, instance.idHash, event.seq, event.time);
-  const state = instance.state;
-  let call: (() => void) | undefined;
-  let defaultFailure: string | undefined;
+  let handler: StateHandler | undefined;
+  let second: unknown;
+  let third: unknown;
   switch (event.type) {
-    case 'WorkflowStarted': {
-      const input = (payload as typeof event.payload).input;
-      call = () => on.start(state, input, ctx);
+    case 'WorkflowStarted':
+      handler = on.start;
+      second = (payload as typeof event.payload).input;
+      third = ctx;
       break;
-    }
     case 'ActivityCompleted': {
       const p = payload as typeof event.payload;
-      const handler = on.completed?.[p.name];
-      if (handler) call = () => handler(state, p.result, ctx);
+      handler = on.completed?.[p.name];
+      second = p.result;
+      third = ctx;
       break;
     }
     case 'ActivityFailed': {
       const p = payload as typeof event.payload;
-      const handler = on.failed?.[p.name];
-      const failure: ActivityFailure = { error: p.error, attempts: p.attempts };
-      if (handler) call = () => handler(state, failure, ctx);
-      else defaultFailure = `activity "${p.name}" failed after ${p.attempts} attempt(s): ${p.error}`;
+      handler = on.failed?.[p.name];
+      if (handler === undefined) {
+        return [{ kind: 'fail', reason: `activity "${p.name}" failed after ${p.attempts} attempt(s): ${p.error}` }];
+      }
+      second = { error: p.error, attempts: p.attempts } satisfies ActivityFailure;
+      third = ctx;
       break;
     }
-    case 'TimerFired': {
-      const p = payload as typeof event.payload;
-      const handler = on.timer?.[p.name];
-      if (handler) call = () => handler(state, ctx);
+    case 'TimerFired':
+      handler = on.timer?.[(payload as typeof event.payload).name];
+      second = ctx;
       break;
-    }
     case 'SignalReceived': {
       const p = payload as typeof event.payload;
-      const handler = on.signal?.[p.name];
-      if (handler) call = () => handler(state, p.payload, ctx);
+      handler = on.signal?.[p.name];
+      second = p.payload;
+      third = ctx;
       break;
     }
     default:
-      return { commands: [] };
+      return ctx.takeCommands();
   }
-  if (defaultFailure !== undefined) return { commands: [{ kind: 'fail', reason: defaultFailure }] };
-  if (call === undefined) return { commands: ctx.takeCommands() };
+  if (handler === undefined) return ctx.takeCommands();
   try {
-    if (guard) runGuarded(call);
-    else call();
-    return { commands: ctx.takeCommands() };
+    if (guard) callGuarded(handler as (a: unknown, b: unknown, c: unknown) => void, instance.state, second, third);
+    else handler(instance.state, second, third);
+    return ctx.takeCommands();
   } catch (error) {
     ctx.takeCommands();
+    ctx.lastError = error;
     const code = (error as { code?: unknown } | null)?.code;
     const message = error instanceof Error ? error.message : String(error);
-    return { commands: [{ kind: 'fail', reason: `handler threw ${typeof code === 'string' ? `${code}: ` : ''}${message}` }], error };
+    return [{ kind: 'fail', reason: `handler threw ${typeof code === 'string' ? `${code}: ` : ''}${message}` }];
   }
 }
 

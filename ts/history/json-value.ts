@@ -30,15 +30,29 @@ export class NotJsonError extends Error {
  * every reader share it without copying again.
  */
 export function copyJson(value: unknown): Json {
-  const path: (string | number)[] = [];
-  const ancestors: object[] = [];
+  // The walk's two stacks are reused across calls (this runs for every appended event); a nested
+  // call, possible only from a getter inside the value, gets its own.
+  const reuse = !walking;
+  const path = reuse ? sharedPath : [];
+  const ancestors = reuse ? sharedAncestors : [];
+  walking = true;
   try {
     return copy(value, path, ancestors);
   } catch (e) {
     if (e instanceof PathlessProblem) throw new NotJsonError(formatPath(path), e.problem);
     throw e;
+  } finally {
+    if (reuse) {
+      walking = false;
+      sharedPath.length = 0;
+      sharedAncestors.length = 0;
+    }
   }
 }
+
+const sharedPath: (string | number)[] = [];
+const sharedAncestors: object[] = [];
+let walking = false;
 
 /** Freezes a freshly decoded JSON value in place (decoded rows are shared like appended ones). */
 export function deepFreezeJson(value: Json): Json {

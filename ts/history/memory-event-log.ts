@@ -7,7 +7,7 @@ import { LogClosedError, WrongExpectedSeqError } from './errors.js';
 import type { EventListener, EventLog } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
-import { checkPosRange, checkSeqRange, validateAppend } from './validate-event.js';
+import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
 /** Options of {@link MemoryEventLog}. */
 export interface MemoryEventLogOptions {
@@ -42,29 +42,16 @@ export class MemoryEventLog implements EventLog {
    */
   appendSync(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): HistoryEvent[] {
     if (this.#closed) throw new LogClosedError('append');
-    // Validate everything before touching the arrays: a refused append writes nothing.
-    const admitted = validateAppend(workflowId, expectedSeq, events);
+    checkAppendArgs(workflowId, expectedSeq, events);
     const history = this.#instances.get(workflowId);
     const head = history === undefined ? 0 : history.length;
     if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
-    if (admitted.length === 0) return [];
-    const target = history ?? [];
-    if (history === undefined) this.#instances.set(workflowId, target);
-    const out: HistoryEvent[] = new Array(admitted.length);
-    for (let i = 0; i < admitted.length; i++) {
-      const e = admitted[i]!;
-      const stored = Object.freeze({
-        workflowId,
-        seq: head + i + 1,
-        pos: this.#all.length + 1,
-        type: e.type,
-        time: e.time,
-        payload: e.payload,
-      }) as HistoryEvent; // type and payload come from one NewEvent, so they match
-      target.push(stored);
-      this.#all.push(stored);
-      out[i] = stored;
-    }
+    // Every event is checked before any is stored: a refused append writes nothing.
+    const out = admitEvents(workflowId, head + 1, this.#all.length + 1, events);
+    if (out.length === 0) return [];
+    if (history === undefined) this.#instances.set(workflowId, out.slice());
+    else for (const e of out) history.push(e);
+    for (const e of out) this.#all.push(e);
     this.#listeners.emit(out);
     return out.slice(); // the listeners saw `out`; the caller gets its own array
   }

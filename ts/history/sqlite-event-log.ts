@@ -14,7 +14,7 @@ import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { decodeRows, ROW_COLUMNS, typeCode } from './sqlite-rows.js';
 import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
-import { checkPosRange, checkSeqRange, validateAppend } from './validate-event.js';
+import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
 /** Options of {@link SqliteEventLog.open}. */
 export interface SqliteEventLogOptions {
@@ -40,13 +40,10 @@ export interface SqliteStorageInfo {
   readonly synchronous: number;
 }
 
-/** An append waiting for its batch's commit. */
+/** An append waiting for its batch's commit; its events are already numbered (seq and pos). */
 interface PendingAppend {
   readonly workflowId: string;
-  readonly firstSeq: number;
-  readonly events: readonly NewEvent[];
-  /** Payloads as JSON text, made at call time so the commit does nothing but insert. */
-  readonly payloads: readonly string[];
+  readonly events: HistoryEvent[];
   readonly resolve: (events: HistoryEvent[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -71,18 +68,22 @@ export class SqliteEventLog implements EventLog {
   readonly #listeners: ListenerSet;
   /** Head of every instance seen so far, including queued appends. Missing = not loaded yet. */
   readonly #heads = new Map<string, number>();
+  /** The pos the next accepted event gets; undefined = load from disk (at open, after a failed batch). */
+  #nextPos: number | undefined;
   #queue: PendingAppend[] = [];
-  #queuedEvents = 0;
+  /** The queue's events in pos order: what the listeners get, without a concat at flush time. */
+  #queuedEvents: HistoryEvent[] = [];
   #timer: Timer | undefined;
   #flushing = false;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  readonly #insert: Database.Statement<[string, number, number, number, string]>;
+  readonly #insert: Database.Statement<[number, string, number, number, number, string]>;
   readonly #selectHead: Database.Statement<[string]>;
+  readonly #selectLastPos: Database.Statement<[]>;
   readonly #selectInstance: Database.Statement<[string, number, number]>;
   readonly #selectRange: Database.Statement<[number, number]>;
-  readonly #writeBatch: (batch: readonly PendingAppend[]) => HistoryEvent[][];
+  readonly #writeBatch: (events: readonly HistoryEvent[]) => void;
 
   private constructor(db: Database.Database, options: SqliteEventLogOptions, maxBatch: number, maxDelayMs: number) {
     this.#db = db;
@@ -90,14 +91,17 @@ export class SqliteEventLog implements EventLog {
     this.#maxBatch = maxBatch;
     this.#maxDelayMs = maxDelayMs;
     this.#listeners = new ListenerSet(options.onListenerError);
-    this.#insert = db.prepare('INSERT INTO events (workflow_id, seq, type, time, payload) VALUES (?, ?, ?, ?, ?)');
+    // pos is given, not left to SQLite: the events (and their pos) are built when the append is
+    // accepted, and a second writer taking that pos fails the batch instead of renumbering it.
+    this.#insert = db.prepare('INSERT INTO events (pos, workflow_id, seq, type, time, payload) VALUES (?, ?, ?, ?, ?, ?)');
     this.#selectHead = db.prepare('SELECT max(seq) FROM events WHERE workflow_id = ?').pluck();
+    this.#selectLastPos = db.prepare('SELECT max(pos) FROM events').pluck();
     this.#selectInstance = db
       .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE workflow_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`)
       .raw();
     this.#selectRange = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE pos > ? ORDER BY pos LIMIT ?`).raw();
     // better-sqlite3 rolls the transaction back if the function throws, so a batch is all or nothing.
-    this.#writeBatch = db.transaction((batch: readonly PendingAppend[]) => batch.map((p) => this.#insertAppend(p)));
+    this.#writeBatch = db.transaction((events: readonly HistoryEvent[]) => this.#insertAll(events));
   }
 
   /**
@@ -127,26 +131,27 @@ export class SqliteEventLog implements EventLog {
    * EventLogUnavailableError and none of them is written. An empty `events` resolves to [] at once.
    */
   append(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): Promise<HistoryEvent[]> {
-    let admitted: NewEvent[];
-    let payloads: string[];
+    let admitted: HistoryEvent[];
     try {
       if (this.#closed) throw new LogClosedError('append');
-      admitted = validateAppend(workflowId, expectedSeq, events);
+      checkAppendArgs(workflowId, expectedSeq, events);
       const head = this.#headOf(workflowId);
       if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
-      payloads = admitted.map((e) => JSON.stringify(e.payload));
+      this.#nextPos ??= this.#read(() => Number(this.#selectLastPos.get() ?? 0) + 1);
+      admitted = admitEvents(workflowId, expectedSeq + 1, this.#nextPos, events);
     } catch (error) {
       return Promise.reject(error);
     }
     if (admitted.length === 0) return Promise.resolve([]);
-    // Claim the seqs now: the next append to this instance (even in the same batch) chains after these.
+    // Claim the seqs and positions now: the next append (even to this instance, in the same batch) follows these.
     this.#heads.set(workflowId, expectedSeq + admitted.length);
+    this.#nextPos += admitted.length;
+    for (const e of admitted) this.#queuedEvents.push(e);
     const promise = new Promise<HistoryEvent[]>((resolve, reject) => {
-      this.#queue.push({ workflowId, firstSeq: expectedSeq + 1, events: admitted, payloads, resolve, reject });
+      this.#queue.push({ workflowId, events: admitted, resolve, reject });
     });
-    this.#queuedEvents += admitted.length;
     // While a batch is being delivered, flushing again would deliver out of order: schedule instead.
-    if (this.#queuedEvents >= this.#maxBatch && !this.#flushing) this.#flush();
+    if (this.#queuedEvents.length >= this.#maxBatch && !this.#flushing) this.#flush();
     else this.#schedule();
     return promise;
   }
@@ -253,50 +258,45 @@ export class SqliteEventLog implements EventLog {
       return;
     }
     const batch = this.#queue;
+    const events = this.#queuedEvents;
     if (batch.length === 0) return;
     this.#queue = [];
-    this.#queuedEvents = 0;
-    let written: HistoryEvent[][];
+    this.#queuedEvents = [];
     try {
-      written = this.#writeBatch(batch);
+      this.#writeBatch(events);
     } catch (cause) {
       this.#failBatch(batch, cause);
       return;
     }
     this.#flushing = true;
     try {
-      this.#listeners.emit(written.length === 1 ? written[0]! : written.flat());
+      this.#listeners.emit(events);
     } finally {
       this.#flushing = false;
     }
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(written[i]!);
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      p.resolve(p.events);
+    }
     // Listeners may have appended; their appends wait for the next turn, like any other.
     if (this.#queue.length > 0) this.#schedule();
   }
 
-  #insertAppend(p: PendingAppend): HistoryEvent[] {
-    const out: HistoryEvent[] = new Array(p.events.length);
-    for (let i = 0; i < p.events.length; i++) {
-      const e = p.events[i]!;
-      const seq = p.firstSeq + i;
-      const { lastInsertRowid } = this.#insert.run(p.workflowId, seq, typeCode(e.type), e.time, p.payloads[i]!);
-      // type and payload come from one validated NewEvent, so they match.
-      out[i] = Object.freeze({
-        workflowId: p.workflowId,
-        seq,
-        pos: Number(lastInsertRowid),
-        type: e.type,
-        time: e.time,
-        payload: e.payload,
-      }) as HistoryEvent;
+  #insertAll(events: readonly HistoryEvent[]): void {
+    const insert = this.#insert;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      // Stringified here rather than at append time so the text dies young (less GC promotion).
+      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, JSON.stringify(e.payload));
     }
-    return out;
   }
 
-  /** Nothing of `batch` is on disk (the transaction rolled back): forget the heads it claimed and reject it all. */
+  /** Nothing of `batch` is on disk (the transaction rolled back): forget what it claimed and reject it all. */
   #failBatch(batch: readonly PendingAppend[], cause: unknown): void {
-    // Dropping a cached head makes the next use reload it from disk: exactly the rolled-back state.
+    // Dropping cached heads and the next pos makes their next use reload them from disk: exactly
+    // the rolled-back state (the queue is empty now, so nothing else depends on them).
     for (const p of batch) this.#heads.delete(p.workflowId);
+    this.#nextPos = undefined;
     for (const p of batch) {
       p.reject(
         new EventLogUnavailableError(

@@ -4,7 +4,7 @@
  * that made it (with the exact field named) instead of breaking a replay much later.
  */
 import { InvalidArgumentError, MalformedEventError, quoteId } from './errors.js';
-import { EVENT_TYPES, type EventType, type NewEvent } from './events.js';
+import { EVENT_TYPES, type EventType, type HistoryEvent, type Json, type NewEvent } from './events.js';
 import { copyJson, NotJsonError } from './json-value.js';
 
 /** Longest accepted workflowId, in UTF-16 code units. */
@@ -89,28 +89,16 @@ export function payloadFieldProblem(type: EventType, payload: unknown): FieldPro
  * @throws MalformedEventError naming the event and the field.
  */
 export function validateEvent(workflowId: string, event: NewEvent, index: number): NewEvent {
-  const bad = (field: string, problem: string, cause?: unknown): MalformedEventError =>
-    new MalformedEventError({ workflowId, index, field, problem, cause });
-  const e: unknown = event;
-  if (typeof e !== 'object' || e === null) throw bad('event', 'must be an object with type, time and payload');
-  const { type, time, payload } = e as Record<string, unknown>;
-  if (!isEventType(type)) throw bad('type', `must be one of ${EVENT_TYPES.join(', ')} (got ${describe(type)})`);
-  if (typeof time !== 'number' || !Number.isFinite(time)) throw bad('time', `must be a finite number (got ${describe(time)})`);
-  const fieldProblem = payloadFieldProblem(type, payload);
-  if (fieldProblem)
-    throw bad(fieldProblem.field, `${fieldProblem.problem} for ${type} (got ${describe(fieldProblem.value)})`);
-  let copy: unknown;
-  try {
-    copy = copyJson(payload);
-  } catch (err) {
-    if (err instanceof NotJsonError) throw bad(`payload${err.path}`, err.problem, err);
-    throw err;
-  }
-  return Object.freeze({ type, time, payload: copy }) as NewEvent;
+  const e = admit(workflowId, event, index, 1, 1);
+  return Object.freeze({ type: e.type, time: e.time, payload: e.payload }) as NewEvent;
 }
 
-/** Checks a workflowId given to an append. @throws MalformedEventError */
-export function validateWorkflowId(workflowId: string): void {
+/**
+ * Checks an append's arguments other than the events themselves: `workflowId`, `expectedSeq` and
+ * that `events` is an array. Logs call this before the head check, then {@link admitEvents}.
+ * @throws MalformedEventError for a bad workflowId, InvalidArgumentError for the others
+ */
+export function checkAppendArgs(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): void {
   const id: unknown = workflowId;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_WORKFLOW_ID_LENGTH) {
     throw new MalformedEventError({
@@ -119,22 +107,67 @@ export function validateWorkflowId(workflowId: string): void {
       problem: `must be a non-empty string of at most ${MAX_WORKFLOW_ID_LENGTH} characters (got ${describe(id)})`,
     });
   }
+  if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
+    throw new InvalidArgumentError(
+      'expectedSeq',
+      `must be a non-negative integer (got ${describe(expectedSeq)})`,
+      appendTo(workflowId),
+    );
+  }
+  if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array', appendTo(workflowId));
 }
 
 /**
- * Checks a whole append and returns the frozen copies of its events (all or nothing: the first bad
- * event refuses the append). An empty `events` is allowed and appends nothing.
- * @throws MalformedEventError for a bad workflowId or event, InvalidArgumentError for a bad expectedSeq.
+ * Checks every event of an append and returns them as stored: frozen HistoryEvents numbered from
+ * `firstSeq` and `firstPos`, holding frozen copies of the payloads. All or nothing: the first bad
+ * event throws. Building the final objects here (not a checked copy first, then the event) halves
+ * the allocations on the append path, which matters at hundreds of thousands of events a second.
+ * @throws MalformedEventError naming the event and the field
+ */
+export function admitEvents(workflowId: string, firstSeq: number, firstPos: number, events: readonly NewEvent[]): HistoryEvent[] {
+  const out: HistoryEvent[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) out[i] = admit(workflowId, events[i], i, firstSeq + i, firstPos + i);
+  return out;
+}
+
+/**
+ * Checks a whole append without a log: {@link checkAppendArgs} plus {@link validateEvent} for each
+ * event. Returns the frozen copies. An empty `events` is allowed.
+ * @throws MalformedEventError, InvalidArgumentError
  */
 export function validateAppend(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): NewEvent[] {
-  validateWorkflowId(workflowId);
-  if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
-    throw new InvalidArgumentError('expectedSeq', `must be a non-negative integer (got ${describe(expectedSeq)})`, appendTo(workflowId));
+  checkAppendArgs(workflowId, expectedSeq, events);
+  return events.map((e, i) => validateEvent(workflowId, e, i));
+}
+
+function admit(workflowId: string, event: unknown, index: number, seq: number, pos: number): HistoryEvent {
+  if (typeof event !== 'object' || event === null) {
+    throw malformed(workflowId, index, 'event', 'must be an object with type, time and payload');
   }
-  if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array', appendTo(workflowId));
-  const out: NewEvent[] = new Array(events.length);
-  for (let i = 0; i < events.length; i++) out[i] = validateEvent(workflowId, events[i] as NewEvent, i);
-  return out;
+  const { type, time, payload } = event as Record<string, unknown>;
+  if (!isEventType(type)) {
+    throw malformed(workflowId, index, 'type', `must be one of ${EVENT_TYPES.join(', ')} (got ${describe(type)})`);
+  }
+  if (typeof time !== 'number' || !Number.isFinite(time)) {
+    throw malformed(workflowId, index, 'time', `must be a finite number (got ${describe(time)})`);
+  }
+  const problem = payloadFieldProblem(type, payload);
+  if (problem) {
+    throw malformed(workflowId, index, problem.field, `${problem.problem} for ${type} (got ${describe(problem.value)})`);
+  }
+  let copy: Json;
+  try {
+    copy = copyJson(payload);
+  } catch (err) {
+    if (err instanceof NotJsonError) throw malformed(workflowId, index, `payload${err.path}`, err.problem, err);
+    throw err;
+  }
+  // type and payload were checked together above, so they match.
+  return Object.freeze({ workflowId, seq, pos, type, time, payload: copy }) as HistoryEvent;
+}
+
+function malformed(workflowId: string, index: number, field: string, problem: string, cause?: unknown): MalformedEventError {
+  return new MalformedEventError({ workflowId, index, field, problem, cause });
 }
 
 /**

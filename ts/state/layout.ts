@@ -48,7 +48,7 @@ export interface StateLayout extends ComparisonLayout {
    * @throws FieldOutOfRangeError when `field` is not a column of this layout.
    */
   decodeField(field: number, value: number): DecodedValue;
-  /** A fresh state object holding every field's initial value (enum and str values are copied by value). */
+  /** A fresh state object holding every field's initial value, in column order. */
   initialState(): Record<string, unknown>;
 }
 

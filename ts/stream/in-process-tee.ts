@@ -16,7 +16,8 @@ export class InProcessTee {
   constructor(
     log: EventLog,
     private readonly consumers: readonly StreamConsumer[],
-    private readonly onConsumerError: (error: unknown) => void = (error) => console.error('wfmirror: stream consumer failed:', error),
+    private readonly onConsumerError: (error: unknown) => void = (error) =>
+      console.error('wfmirror: stream consumer failed:', error),
   ) {
     this.unsubscribe = log.subscribe((events) => this.forward(events));
   }

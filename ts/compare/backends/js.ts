@@ -194,37 +194,106 @@ function shape(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+/** Caller-owned arrays a comparison writes into instead of allocating (see {@link compareRowsSync}). */
+export interface ComparisonOutput {
+  /** At least `rowCount` values. */
+  readonly deviation: Float64Array;
+  /** At least `rowCount * maskWordsFor(fieldCount)` words. */
+  readonly affected: Uint32Array;
+}
+
 /**
  * Compares rows `rowStart .. rowStart + rowCount - 1` of two row-major matrices by the rule in
  * this module's header. Synchronous; the oracle of every backend.
- * @throws ComparisonInputError when the inputs are inconsistent (see {@link checkComparisonInput}).
+ *
+ * @param output optional arrays to write the result into; the result's `deviation` and
+ *   `affected` are then views of their first `rowCount` (and `rowCount * maskWords`) elements,
+ *   every one of which is overwritten. Without it, fresh arrays are allocated. Reusing buffers
+ *   matters for periodic comparisons of large fleets: a fresh 100k-row result costs more in
+ *   first-touch page faults than the comparison itself (measured ~1.3 ms of kernel vs 2-5 ms
+ *   with fresh arrays, 100k x 8 fields).
+ * @throws ComparisonInputError when the inputs are inconsistent (see {@link checkComparisonInput})
+ *   or `output` is too small.
  */
 export function compareRowsSync(
   primary: Float64Array,
   mirror: Float64Array,
   layout: ComparisonLayout,
   options: CompareOptions = {},
+  output?: ComparisonOutput,
 ): ComparisonResult {
   const { rowStart, rowCount, missingWeight, maskWords } = checkComparisonInput(primary, mirror, layout, options);
-  const n = layout.fieldCount;
-  const stride = layout.stride;
-  const weights = layout.weights;
-  const tolerances = layout.tolerances;
-  const categorical = layout.categorical;
-  const deviation = new Float64Array(rowCount);
-  const affected = new Uint32Array(rowCount * maskWords);
+  let deviation: Float64Array;
+  let affected: Uint32Array;
+  if (output === undefined) {
+    deviation = new Float64Array(rowCount);
+    affected = new Uint32Array(rowCount * maskWords);
+  } else {
+    if (!(output.deviation instanceof Float64Array) || output.deviation.length < rowCount) {
+      throw new ComparisonInputError(
+        `output.deviation must be a Float64Array of at least ${rowCount} values, got ${shape(output.deviation)}`,
+      );
+    }
+    if (!(output.affected instanceof Uint32Array) || output.affected.length < rowCount * maskWords) {
+      throw new ComparisonInputError(
+        `output.affected must be a Uint32Array of at least ${rowCount * maskWords} words (${rowCount} rows x ${maskWords}), got ${shape(output.affected)}`,
+      );
+    }
+    deviation = output.deviation.subarray(0, rowCount);
+    affected = output.affected.subarray(0, rowCount * maskWords);
+  }
+  deviationKernel(
+    primary,
+    mirror,
+    layout.fieldCount,
+    layout.stride,
+    layout.weights,
+    layout.tolerances,
+    layout.categorical,
+    missingWeight,
+    rowStart,
+    rowCount,
+    maskWords,
+    deviation,
+    affected,
+  );
+  return { rowStart, rowCount, deviation, affected, maskWords };
+}
 
+/**
+ * The loop of {@link compareRowsSync}, on validated inputs. A separate function whose parameters
+ * are only typed arrays and numbers: V8 then optimizes it once, with stable feedback, instead of
+ * on-stack-replacing a loop inside a function that also reads option objects. It writes every
+ * element of `deviation` and `affected` (each mask word once), so reused buffers need no clearing.
+ */
+function deviationKernel(
+  primary: Float64Array,
+  mirror: Float64Array,
+  n: number,
+  stride: number,
+  weights: Float64Array,
+  tolerances: Float64Array,
+  categorical: Uint8Array,
+  missingWeight: number,
+  rowStart: number,
+  rowCount: number,
+  maskWords: number,
+  deviation: Float64Array,
+  affected: Uint32Array,
+): void {
   for (let i = 0; i < rowCount; i++) {
     const base = (rowStart + i) * stride;
-    const maskBase = i * maskWords;
     let sum = 0;
-    let word = 0;
-    for (let j = 0; j < n; j++) {
-      const p = primary[base + j]!;
-      const m = mirror[base + j]!;
-      // Equal values are the common case and exclude NaN (NaN !== NaN), so that test comes first
-      // (rule 3). Number.isNaN is inlined by V8's optimizing compiler.
-      if (p !== m) {
+    // One pass per mask word (32 fields): the word is stored once, with no per-field flush test.
+    for (let w = 0; w < maskWords; w++) {
+      const jEnd = Math.min(n, (w + 1) << 5);
+      let word = 0;
+      for (let j = w << 5; j < jEnd; j++) {
+        const p = primary[base + j]!;
+        const m = mirror[base + j]!;
+        // Equal values are the common case and exclude NaN (NaN !== NaN), so that test comes
+        // first (rule 3). Number.isNaN is inlined by V8's optimizing compiler.
+        if (p === m) continue;
         const pMissing = Number.isNaN(p);
         const mMissing = Number.isNaN(m);
         if (pMissing || mMissing) {
@@ -232,32 +301,26 @@ export function compareRowsSync(
             sum += missingWeight;
             word |= 1 << (j & 31);
           }
-        } else {
-          const w = weights[j]!;
-          if (w !== 0) {
-            if (categorical[j] !== 0) {
-              sum += w;
-              word |= 1 << (j & 31);
-            } else {
-              const d = Math.abs(p - m);
-              if (d > tolerances[j]!) {
-                sum += w * d;
-                word |= 1 << (j & 31);
-              }
-            }
-          }
+          continue;
+        }
+        const wj = weights[j]!;
+        if (wj === 0) continue;
+        if (categorical[j] !== 0) {
+          sum += wj;
+          word |= 1 << (j & 31);
+          continue;
+        }
+        const d = Math.abs(p - m);
+        if (d > tolerances[j]!) {
+          sum += wj * d;
+          word |= 1 << (j & 31);
         }
       }
-      // Flush a full word; the Uint32Array store turns bit 31 (a negative int32) into 2^31.
-      if ((j & 31) === 31) {
-        affected[maskBase + (j >> 5)] = word;
-        word = 0;
-      }
+      // The Uint32Array store turns bit 31 (a negative int32) into 2^31.
+      affected[i * maskWords + w] = word;
     }
-    if ((n & 31) !== 0) affected[maskBase + (n >> 5)] = word;
     deviation[i] = sum;
   }
-  return { rowStart, rowCount, deviation, affected, maskWords };
 }
 
 /** The reference comparator (registry name `js`): {@link compareRowsSync} behind the async contract. */
