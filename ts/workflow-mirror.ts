@@ -354,7 +354,7 @@ export class WorkflowMirror {
       workflowType: finding.workflowType,
       seq: finding.seq,
       deviation: 0,
-      threshold: 0,
+      threshold: this.detector.threshold,
       severity: 'critical',
       cause,
       detail: finding.detail,

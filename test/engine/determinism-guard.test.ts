@@ -6,8 +6,8 @@ import type { HistoryEvent } from '../../ts/index.js';
 import {
   DeterminismViolationError,
   defineWorkflow,
-  f64,
   FleetRegistry,
+  f64,
   HandlerError,
   MirrorEngine,
   VirtualClock,
@@ -23,14 +23,15 @@ afterEach(() => {
 });
 
 /** A workflow whose `start` reaches for `what`. */
-function offender(what: 'Date.now' | 'Math.random' | 'performance.now') {
+function offender(what: 'Date.now' | 'Math.random' | 'performance.now' | 'new Date') {
   return defineWorkflow({
-    name: `offender-${what.replace('.', '-')}`,
+    name: `offender-${what.replace(/[. ]/g, '-')}`,
     version: 1,
     state: { x: f64() },
     on: {
       start(s) {
         if (what === 'Date.now') s.x = Date.now();
+        else if (what === 'new Date') s.x = new Date().getTime();
         else if (what === 'Math.random') s.x = Math.random();
         else s.x = performance.now();
       },
@@ -39,7 +40,7 @@ function offender(what: 'Date.now' | 'Math.random' | 'performance.now') {
 }
 
 describe('determinism guard', () => {
-  it.each(['Date.now', 'Math.random', 'performance.now'] as const)(
+  it.each(['Date.now', 'Math.random', 'performance.now', 'new Date'] as const)(
     'a handler calling %s() fails the workflow with DETERMINISM_VIOLATION, on the primary and on replay',
     async (what) => {
       const def = offender(what);
@@ -68,6 +69,25 @@ describe('determinism guard', () => {
       expect(() => Date.now()).not.toThrow();
     },
   );
+
+  it('lets a handler build dates from explicit values, which replay reproduces', async () => {
+    const def = defineWorkflow({
+      name: 'explicit-date',
+      version: 1,
+      state: { year: f64(), isDate: f64() },
+      on: {
+        start(s, _input: unknown, ctx) {
+          const d = new Date(ctx.now());
+          s.year = d.getUTCFullYear();
+          s.isDate = d instanceof Date ? 1 : 0;
+        },
+      },
+    });
+    const { primary } = enginePair({ workflows: [def], activities: {} });
+    await primary.start('explicit-date', 'd1');
+    expect(primary.instance('d1')!.state).toEqual({ year: 1970, isDate: 1 });
+    expect(globalThis.Date.now).toBe(realDateNow);
+  });
 
   it('restores the globals after a handler that returned and after one that threw something else', async () => {
     const def = defineWorkflow({
@@ -99,7 +119,7 @@ describe('determinism guard', () => {
   // Library bug (ts/engine/determinism-guard.ts): runGuarded restores the functions it captured
   // when the module was loaded, not the ones installed when the handler started. A Date.now stub
   // (or fake timers) installed before a handler runs is silently removed by it.
-  it.fails('restores the globals that were installed before the handler ran (e.g. a test stub)', async () => {
+  it('restores the globals that were installed before the handler ran (e.g. a test stub)', async () => {
     const def = defineWorkflow({ name: 'plain', version: 1, state: { x: f64() }, on: { start() {} } });
     const { primary } = enginePair({ workflows: [def], activities: {} });
     const stub = vi.spyOn(Date, 'now').mockReturnValue(42);

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { order, simulatedOrderActivities } from '../../examples/order.js';
 import { demoId, demoInput, getsDiscount } from '../../ts/cli/demo-faults.js';
-import type { HistoryEvent } from '../../ts/index.js';
-import { activity, defineWorkflow, f64, FleetRegistry, MirrorEngine, str } from '../../ts/index.js';
 import type { UnappliedEvent } from '../../ts/engine/mirror-engine.js';
+import type { AnyWorkflowDefinition, HistoryEvent } from '../../ts/index.js';
+import { activity, defineWorkflow, FleetRegistry, f64, MirrorEngine, str } from '../../ts/index.js';
 import { enginePair, findReachable, recordHistory, rowBytes } from '../support/engine-harness.js';
 
 async function recordOrders(count: number): Promise<HistoryEvent[]> {
@@ -15,7 +15,7 @@ async function recordOrders(count: number): Promise<HistoryEvent[]> {
   });
 }
 
-function mirrorOf(definitions = [order]) {
+function mirrorOf(definitions: readonly AnyWorkflowDefinition[] = [order]) {
   const fleets = new FleetRegistry(definitions);
   const unapplied: UnappliedEvent[] = [];
   const findings: unknown[] = [];
@@ -149,7 +149,9 @@ describe('mirror: batching', () => {
       const b = many.fleets.get('order');
       expect(b.index.size).toBe(a.index.size);
       const stride = a.compiled.layout.stride;
-      expect(rowBytes(b.mirror.data, stride, b.index.size), `batch size ${size}`).toEqual(rowBytes(a.mirror.data, stride, a.index.size));
+      expect(rowBytes(b.mirror.data, stride, b.index.size), `batch size ${size}`).toEqual(
+        rowBytes(a.mirror.data, stride, a.index.size),
+      );
       for (let r = 0; r < a.index.size; r++) expect(b.mirror.seqOf(r)).toBe(a.mirror.seqOf(r));
       expect(many.mirror.stats.applied).toBe(history.length);
       expect(many.findings).toEqual([]);

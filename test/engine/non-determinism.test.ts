@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyWorkflowDefinition, HistoryEvent, NonDeterminismFinding } from '../../ts/index.js';
-import { activity, defineWorkflow, f64, FleetRegistry, MirrorEngine } from '../../ts/index.js';
+import { activity, defineWorkflow, FleetRegistry, f64, MirrorEngine } from '../../ts/index.js';
 import { recordHistory, renumber, withChanges } from '../support/engine-harness.js';
 
 const activities = {

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { order, simulatedOrderActivities } from '../../examples/order.js';
 import type { ActivityInfo, HistoryEvent } from '../../ts/index.js';
-import { activity, defineWorkflow, enumOf, f64, InstanceNotRunningError, str, VirtualClock, WorkflowMirror } from '../../ts/index.js';
+import {
+  activity,
+  defineWorkflow,
+  enumOf,
+  f64,
+  InstanceNotRunningError,
+  str,
+  VirtualClock,
+  WorkflowMirror,
+} from '../../ts/index.js';
 import { deferred, enginePair, flush, SpyLog } from '../support/engine-harness.js';
 
 describe('primary: history numbering', () => {
@@ -47,7 +56,11 @@ describe('primary: append before consume', () => {
         },
         completed: {
           work(s, result, ctx) {
-            observations.push({ what: 'completed', seq: ctx.seq, logged: isLogged(ctx.workflowId, ctx.seq, 'ActivityCompleted') });
+            observations.push({
+              what: 'completed',
+              seq: ctx.seq,
+              logged: isLogged(ctx.workflowId, ctx.seq, 'ActivityCompleted'),
+            });
             s.n = result.y;
           },
         },
@@ -294,7 +307,7 @@ describe('primary: timers', () => {
 });
 
 describe('primary: idempotency key', () => {
-  it('is `${workflowId}:${scheduledSeq}` per scheduled activity', async () => {
+  it('is workflowId:scheduledSeq per scheduled activity', async () => {
     const keys: string[] = [];
     const def = defineWorkflow({
       name: 'keys',
@@ -343,7 +356,11 @@ describe('primary: signals', () => {
     const { primary, mirror } = enginePair({ workflows: [def], activities: {}, log, clock });
     await primary.start('signalled', 's1');
     clock.advanceBy(10);
-    await Promise.all([primary.signal('s1', 'add', { n: 2 }), primary.signal('s1', 'add', { n: 3 }), primary.signal('s1', 'nobody')]);
+    await Promise.all([
+      primary.signal('s1', 'add', { n: 2 }),
+      primary.signal('s1', 'add', { n: 3 }),
+      primary.signal('s1', 'nobody'),
+    ]);
     const history = log.historyOf('s1');
     expect(history.slice(1).map((e) => [e.type, e.payload, e.time])).toEqual([
       ['SignalReceived', { name: 'add', payload: { n: 2 } }, 510],

@@ -92,10 +92,10 @@ describe('SqliteEventLog', () => {
     expect(await log.readRange(0, 3)).toHaveLength(3); // the good rows before it still read
   });
 
-  it('refuses a file of another schema version, a foreign database and a non-database', () => {
-    SqliteEventLog.open({ path: file }).close();
+  it('refuses a file of another schema version, a foreign events table and a non-database; shares a file with other tables', async () => {
+    await SqliteEventLog.open({ path: file }).close();
     const db = new Database(file);
-    db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
+    db.prepare("UPDATE event_log_meta SET value = '2' WHERE key = 'schema_version'").run();
     db.close();
     const error = (() => {
       try {
@@ -112,6 +112,14 @@ describe('SqliteEventLog', () => {
     other.exec('CREATE TABLE events (x)');
     other.close();
     expect(() => SqliteEventLog.open({ path: foreign })).toThrow(SchemaVersionMismatchError);
+
+    // Tables of other stores in the same file are fine.
+    const shared = path.join(tmp.dir, 'shared.db');
+    const store = new Database(shared);
+    store.exec('CREATE TABLE anomalies (id INTEGER PRIMARY KEY)');
+    store.close();
+    await SqliteEventLog.open({ path: shared }).close();
+    await SqliteEventLog.open({ path: shared }).close();
 
     const text = path.join(tmp.dir, 'text.db');
     fs.writeFileSync(text, 'this is not a database, just some text that is long enough to look like a header....');

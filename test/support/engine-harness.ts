@@ -3,7 +3,10 @@
  * fleets' matrices), a spying / delaying / failing EventLog wrapper, history mutation helpers and
  * an object-graph walker.
  */
+
+import { FaultPlan } from '../../ts/engine/faults.js';
 import type {
+  ActivityImplementations,
   AnyWorkflowDefinition,
   EventListener,
   EventLog,
@@ -14,8 +17,6 @@ import type {
   WorkflowMirrorError,
 } from '../../ts/index.js';
 import { FleetRegistry, InProcessTee, MemoryEventLog, MirrorEngine, PrimaryEngine, VirtualClock } from '../../ts/index.js';
-import type { ActivityImplementations } from '../../ts/index.js';
-import { FaultPlan } from '../../ts/engine/faults.js';
 
 /** Lets pending promise callbacks and I/O callbacks run. */
 export async function flush(rounds = 5): Promise<void> {
@@ -160,7 +161,10 @@ export async function recordHistory(
 }
 
 /** A mutable copy of one event with new fields. */
-export function withChanges(event: HistoryEvent, changes: Partial<{ seq: number; pos: number; time: number; payload: object }>): HistoryEvent {
+export function withChanges(
+  event: HistoryEvent,
+  changes: Partial<{ seq: number; pos: number; time: number; payload: object }>,
+): HistoryEvent {
   return { ...event, ...changes } as HistoryEvent;
 }
 

@@ -50,9 +50,9 @@ describe('defineWorkflow validation', () => {
       defineWorkflow({ name: 'w', version: 1, state, activities, on: { start, failed: { refund: () => undefined } as never } });
     expect(failed).toThrow(/on\.failed\.refund/);
     // Without any activities declared, any completed handler is undeclared.
-    expect(() => defineWorkflow({ name: 'w', version: 1, state, on: { start, completed: { charge: () => undefined } as never } })).toThrow(
-      DefinitionError,
-    );
+    expect(() =>
+      defineWorkflow({ name: 'w', version: 1, state, on: { start, completed: { charge: () => undefined } as never } }),
+    ).toThrow(DefinitionError);
   });
 
   it('DefinitionError carries the INVALID_DEFINITION code', () => {
@@ -120,7 +120,7 @@ describe('field builders', () => {
  * (npm run typecheck, run in CI), which still checks the body of a function that is never called.
  * Each `@ts-expect-error` fails the typecheck if the line below it ever stops being an error.
  */
-export function typeChecksOnly(): void {
+function typeChecksOnly(): void {
   defineWorkflow({
     name: 'typed',
     version: 1,

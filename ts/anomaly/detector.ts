@@ -102,6 +102,11 @@ export class AnomalyDetector {
     this.missingWeight = options.missingWeight ?? DEFAULT_MISSING_WEIGHT;
   }
 
+  /** The configured threshold. */
+  get threshold(): number {
+    return this.options.threshold;
+  }
+
   /** Compares every row of a fleet (a round). */
   async compareFleet(fleet: DetectorFleet): Promise<ComparisonRound> {
     this.stats.rounds++;

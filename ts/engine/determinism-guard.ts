@@ -1,14 +1,11 @@
 import { DeterminismViolationError } from '../workflow/errors.js';
 
 /*
- * While a handler runs, Date.now, Math.random and performance.now throw: a handler that reads them
- * would make replay diverge from the primary, so it is stopped at the first call instead of
- * producing a false anomaly much later. (Temporal swaps the same globals for the same reason.)
+ * While a handler runs, Date.now, new Date() (without arguments), Math.random and performance.now
+ * throw: a handler that reads them would make replay diverge from the primary, so it is stopped at
+ * the first call instead of producing a false anomaly much later. Temporal swaps the same globals
+ * for the same reason. What was installed before (a test's fake timers, say) is put back after.
  */
-
-const realDateNow = Date.now;
-const realMathRandom = Math.random;
-const realPerformanceNow = performance.now.bind(performance);
 
 function forbiddenDateNow(): number {
   throw new DeterminismViolationError('Date.now()');
@@ -20,40 +17,65 @@ function forbiddenPerformanceNow(): number {
   throw new DeterminismViolationError('performance.now()');
 }
 
+/** The Date constructor handlers see: dates from explicit values work, "now" does not. */
+function guardedDateClass(RealDate: DateConstructor): DateConstructor {
+  const Guarded = function Date(this: unknown, ...args: unknown[]) {
+    if (new.target === undefined) throw new DeterminismViolationError('Date()');
+    if (args.length === 0) throw new DeterminismViolationError('new Date()');
+    return Reflect.construct(RealDate, args, new.target);
+  } as unknown as DateConstructor;
+  Object.setPrototypeOf(Guarded, RealDate);
+  Object.defineProperty(Guarded, 'prototype', { value: RealDate.prototype });
+  Object.defineProperty(Guarded, 'now', { value: forbiddenDateNow });
+  return Guarded;
+}
+
 let depth = 0;
+let savedDate: DateConstructor = globalThis.Date;
+let savedMathRandom: () => number = Math.random;
+let savedPerformanceNow: PropertyDescriptor | undefined;
+let guardedDate: DateConstructor | undefined;
+let guardedFor: DateConstructor | undefined;
+
+function enter(): void {
+  if (depth++ !== 0) return;
+  savedDate = globalThis.Date;
+  savedMathRandom = Math.random;
+  savedPerformanceNow = Object.getOwnPropertyDescriptor(performance, 'now');
+  if (guardedFor !== savedDate) {
+    guardedDate = guardedDateClass(savedDate);
+    guardedFor = savedDate;
+  }
+  globalThis.Date = guardedDate!;
+  Math.random = forbiddenMathRandom;
+  Object.defineProperty(performance, 'now', { value: forbiddenPerformanceNow, configurable: true, writable: true });
+}
+
+function leave(): void {
+  if (--depth !== 0) return;
+  globalThis.Date = savedDate;
+  Math.random = savedMathRandom;
+  // performance.now normally lives on Performance.prototype: remove our own property, or put back the one there was.
+  if (savedPerformanceNow === undefined) delete (performance as { now?: unknown }).now;
+  else Object.defineProperty(performance, 'now', savedPerformanceNow);
+}
 
 /** Runs `fn` with the non-deterministic globals swapped for throwing stand-ins. */
 export function runGuarded<T>(fn: () => T): T {
-  if (depth++ === 0) {
-    Date.now = forbiddenDateNow;
-    Math.random = forbiddenMathRandom;
-    performance.now = forbiddenPerformanceNow;
-  }
+  enter();
   try {
     return fn();
   } finally {
-    if (--depth === 0) {
-      Date.now = realDateNow;
-      Math.random = realMathRandom;
-      performance.now = realPerformanceNow;
-    }
+    leave();
   }
 }
 
 /** Calls `fn(a, b, c)` guarded, without allocating a closure (the replay hot path). */
 export function callGuarded(fn: (a: unknown, b: unknown, c: unknown) => void, a: unknown, b: unknown, c: unknown): void {
-  if (depth++ === 0) {
-    Date.now = forbiddenDateNow;
-    Math.random = forbiddenMathRandom;
-    performance.now = forbiddenPerformanceNow;
-  }
+  enter();
   try {
     fn(a, b, c);
   } finally {
-    if (--depth === 0) {
-      Date.now = realDateNow;
-      Math.random = realMathRandom;
-      performance.now = realPerformanceNow;
-    }
+    leave();
   }
 }

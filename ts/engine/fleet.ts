@@ -18,6 +18,17 @@ export class Fleet {
     this.primary = new StateMatrix(compiled.layout);
     this.mirror = new StateMatrix(compiled.layout);
   }
+
+  /**
+   * The instance's row, assigned on first sight. Both matrices get the row at once (missing
+   * values, seq 0) so that either side can be read for a row the other side assigned.
+   */
+  rowFor(workflowId: string): number {
+    const row = this.index.rowFor(workflowId);
+    if (row >= this.primary.rowCount) this.primary.ensureRows(row + 1);
+    if (row >= this.mirror.rowCount) this.mirror.ensureRows(row + 1);
+    return row;
+  }
 }
 
 /** The fleets of every definition an engine pair runs, by workflow type name. */

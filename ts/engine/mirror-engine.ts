@@ -135,8 +135,7 @@ export class MirrorEngine {
   }
 
   private createInstance(workflowId: string, fleet: Fleet, fingerprint: string): MirrorInstance {
-    const row = fleet.index.rowFor(workflowId);
-    fleet.mirror.ensureRows(row + 1);
+    const row = fleet.rowFor(workflowId);
     const compiled = fleet.compiled;
     const instance: MirrorInstance = {
       workflowId,

@@ -7,6 +7,7 @@
 import { WorkflowMirrorError } from '../base-error.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
+import { validateEvent } from '../history/validate-event.js';
 import type { EventLog } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { stringHash } from '../state/string-hash.js';
@@ -46,6 +47,8 @@ export interface PrimaryInstance extends InstanceRuntime {
   readonly journal: JournalEntry[];
   /** Set when the log refused or failed an append; the instance (its queue intact) waits for {@link PrimaryEngine.resume}. */
   stalled: WorkflowMirrorError | undefined;
+  /** Commands a handler issued whose events are not in the log yet (kept across a stall, appended first on resume). */
+  unissued: { readonly trigger: HistoryEvent; readonly commands: readonly Command[] } | undefined;
   readonly timers: Set<TimerHandle>;
 }
 
@@ -176,18 +179,21 @@ export class PrimaryEngine {
     }
   }
 
-  /** Delivers a signal; resolves once it is in the log and its handler ran. */
+  /**
+   * Delivers a signal; resolves once it is in the log and its handler ran. A payload the log
+   * could not record is refused here (MalformedEventError), before it can hold up the instance.
+   */
   signal(workflowId: string, name: string, payload: unknown = null): Promise<void> {
     const instance = this.instances.get(workflowId);
     if (instance === undefined) return Promise.reject(new UnknownInstanceError(workflowId));
     if (instance.status !== 'running') return Promise.reject(new InstanceNotRunningError(workflowId, instance.status));
-    return new Promise((resolve, reject) => {
-      this.enqueue(
-        instance,
-        { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } },
-        { resolve, reject },
-      );
-    });
+    let event: NewEvent;
+    try {
+      event = validateEvent(workflowId, { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } }, 0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.enqueue(instance, event, { resolve, reject }));
   }
 
   /** Resolves when no step, activity or append is in flight (pending timers wait for the clock). */
@@ -218,8 +224,7 @@ export class PrimaryEngine {
   }
 
   private createInstance(workflowId: string, compiled: CompiledDefinition, fleet: Fleet): PrimaryInstance {
-    const row = fleet.index.rowFor(workflowId);
-    fleet.primary.ensureRows(row + 1);
+    const row = fleet.rowFor(workflowId);
     const instance: PrimaryInstance = {
       workflowId,
       idHash: stringHash(workflowId),
@@ -232,6 +237,7 @@ export class PrimaryEngine {
       fleet,
       queue: [],
       busy: false,
+      unissued: undefined,
       journal: [],
       stalled: undefined,
       timers: new Set(),
@@ -247,25 +253,45 @@ export class PrimaryEngine {
   }
 
   private pumpIfWaiting(instance: PrimaryInstance): void {
-    if (instance.busy || instance.stalled !== undefined || instance.queue.length === 0) return;
+    if (instance.busy || instance.stalled !== undefined) return;
+    if (instance.queue.length === 0 && instance.unissued === undefined) return;
     instance.busy = true;
     this.inflight++;
     void this.pump(instance);
   }
 
-  /** Runs the instance's queued events one step at a time; stops (queue kept) when the instance stalls. */
+  /**
+   * Runs the instance's queued events one step at a time; stops (queue kept) when the instance
+   * stalls. An event leaves the queue as soon as it is in the log, so a stall after that (its
+   * commands could not be appended) never appends it twice: the commands wait in `unissued`.
+   */
   private async pump(instance: PrimaryInstance): Promise<void> {
     try {
-      while (instance.queue.length > 0 && instance.stalled === undefined) {
-        const item = instance.queue[0]!;
+      if (instance.unissued !== undefined) {
         try {
-          await this.deliver(instance, item.event);
+          await this.issue(instance, instance.unissued.trigger, instance.unissued.commands);
         } catch (error) {
           this.stall(instance, error);
+          return;
+        }
+      }
+      while (instance.queue.length > 0 && instance.stalled === undefined) {
+        const item = instance.queue[0]!;
+        let dequeued = false;
+        const dequeue = () => {
+          instance.queue.shift();
+          dequeued = true;
+        };
+        try {
+          await this.deliver(instance, item.event, dequeue);
+        } catch (error) {
+          this.stall(instance, error);
+          // Its caller hears of the stall now; the event itself (if not in the log yet) waits for resume.
+          if (!dequeued) instance.queue[0] = { event: item.event, waiter: undefined };
           item.waiter?.reject(instance.stalled ?? error);
           return;
         }
-        instance.queue.shift();
+        if (!dequeued) instance.queue.shift();
         item.waiter?.resolve();
       }
     } finally {
@@ -274,7 +300,8 @@ export class PrimaryEngine {
     }
   }
 
-  private async deliver(instance: PrimaryInstance, event: NewEvent): Promise<void> {
+  /** Appends an inbound event (then calls `appended`) and runs its step. */
+  private async deliver(instance: PrimaryInstance, event: NewEvent, appended: () => void): Promise<void> {
     // Outcomes that arrive after the workflow ended (a timer or activity it no longer waits for) are dropped, not logged.
     if (instance.status !== 'running') return;
     let stored: HistoryEvent[];
@@ -290,6 +317,7 @@ export class PrimaryEngine {
       };
       stored = await this.options.log.append(instance.workflowId, instance.seq, [failed]);
     }
+    appended();
     this.stats.eventsAppended += stored.length;
     const applied = stored[0]!;
     instance.seq = applied.seq;
@@ -330,11 +358,14 @@ export class PrimaryEngine {
     return handlerError;
   }
 
+  /** Appends the command events of a handler run, then starts executing them. */
   private async issue(instance: PrimaryInstance, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
     const fleet = instance.fleet;
     const now = this.options.clock.now();
     const events = commands.map((command) => commandEvent(command, trigger.time, now));
+    instance.unissued = { trigger, commands };
     const stored = await this.options.log.append(instance.workflowId, instance.seq, events);
+    instance.unissued = undefined;
     this.stats.eventsAppended += stored.length;
     for (const event of stored) {
       instance.seq = event.seq;

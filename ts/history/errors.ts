@@ -101,7 +101,7 @@ export class SchemaVersionMismatchError extends WorkflowMirrorError {
     super(
       'SCHEMA_VERSION_MISMATCH',
       found === undefined
-        ? `${path} is not a workflow-mirror event log (it has tables but no schema version); refusing to use it`
+        ? `${path} is not a workflow-mirror event log (it has an events table but no event log schema version); refusing to use it`
         : `${path} has event log schema version ${found}, this build reads version ${expected}; refusing to use it`,
     );
     this.path = path;

@@ -25,6 +25,10 @@ export { MemoryEventLog, type MemoryEventLogOptions } from './memory-event-log.j
 export { SqliteEventLog, type SqliteEventLogOptions, type SqliteStorageInfo } from './sqlite-event-log.js';
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 export {
+  admitEvents,
+  checkAppendArgs,
+  checkPosRange,
+  checkSeqRange,
   type FieldProblem,
   isEventType,
   MAX_WORKFLOW_ID_LENGTH,

@@ -3,7 +3,7 @@
  * reads millions of events from it, so reads hand out stored events without copying).
  */
 
-import { LogClosedError, WrongExpectedSeqError } from './errors.js';
+import { InvalidArgumentError, LogClosedError, WrongExpectedSeqError } from './errors.js';
 import type { EventListener, EventLog } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
@@ -75,6 +75,7 @@ export class MemoryEventLog implements EventLog {
   /** See {@link EventLog.head}. */
   async head(workflowId: string): Promise<number> {
     this.#ensureOpen('head');
+    if (typeof workflowId !== 'string') throw new InvalidArgumentError('workflowId', 'must be a string');
     return this.#instances.get(workflowId)?.length ?? 0;
   }
 

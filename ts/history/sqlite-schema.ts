@@ -12,8 +12,10 @@ export const SQLITE_SCHEMA_VERSION = 1;
 // so a row can only be malformed in ways a type check cannot catch (bad JSON, unknown type code).
 // `type` is the index into EVENT_TYPES. The UNIQUE index doubles as the lookup for head and
 // readInstance, and is the last line of defence against two writers numbering the same seq.
+// The file may be shared with other stores (the anomaly store keeps its table beside these), so
+// the event log's tables have names of their own and other tables are left alone.
 const SCHEMA = `
-CREATE TABLE meta (
+CREATE TABLE event_log_meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT;
@@ -55,14 +57,15 @@ export function openEventLogDatabase(path: string): Database.Database {
 }
 
 function ensureSchema(db: Database.Database, path: string): void {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-  if (tables.length === 0) {
-    db.exec(SCHEMA);
-    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SQLITE_SCHEMA_VERSION));
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  if (tables.has('event_log_meta')) {
+    const raw = db.prepare("SELECT value FROM event_log_meta WHERE key = 'schema_version'").pluck().get();
+    const found = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
+    if (found !== SQLITE_SCHEMA_VERSION) throw new SchemaVersionMismatchError(path, found, SQLITE_SCHEMA_VERSION);
     return;
   }
-  if (!tables.includes('meta')) throw new SchemaVersionMismatchError(path, undefined, SQLITE_SCHEMA_VERSION);
-  const raw = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
-  const found = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
-  if (found !== SQLITE_SCHEMA_VERSION) throw new SchemaVersionMismatchError(path, found, SQLITE_SCHEMA_VERSION);
+  // An events table without our version is someone else's, or an unversioned old one: never write into it.
+  if (tables.has('events')) throw new SchemaVersionMismatchError(path, undefined, SQLITE_SCHEMA_VERSION);
+  db.exec(SCHEMA);
+  db.prepare("INSERT INTO event_log_meta (key, value) VALUES ('schema_version', ?)").run(String(SQLITE_SCHEMA_VERSION));
 }

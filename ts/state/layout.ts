@@ -210,6 +210,34 @@ class SchemaLayout implements StateLayout {
     this.#lastCode = new Float64Array(n);
     const compiled = compile && n <= MAX_COMPILED_FIELDS ? this.#compileEncoder() : undefined;
     this.encode = compiled ?? ((state, out, offset) => this.#encodeGeneric(state, out, offset));
+    this.#makeInitial = (compile && n <= MAX_COMPILED_FIELDS ? this.#compileInitial() : undefined) ?? (() => this.#initialGeneric());
+  }
+
+  readonly #makeInitial: () => Record<string, unknown>;
+
+  /**
+   * Generates the factory of a new instance's state: one object literal, so every state object of
+   * a definition shares one hidden class from birth (handlers and the encoder stay monomorphic).
+   * Names are JSON-quoted; a field named `__proto__` would set the prototype in a literal, so such
+   * a schema uses the generic path.
+   */
+  #compileInitial(): (() => Record<string, unknown>) | undefined {
+    if (this.names.includes('__proto__')) return undefined;
+    const entries = this.names.map((name, j) => `${JSON.stringify(name)}: initials[${j}]`);
+    try {
+      const factory = new Function('initials', `'use strict'; return function initialState() { return { ${entries.join(', ')} }; };`) as (
+        initials: readonly unknown[],
+      ) => () => Record<string, unknown>;
+      return factory(this.#initials);
+    } catch (error) {
+      if (error instanceof EvalError) return undefined;
+      throw error;
+    }
+  }
+
+  #initialGeneric(): Record<string, unknown> {
+    // fromEntries defines own properties, so even a field named '__proto__' stays a plain field.
+    return Object.fromEntries(this.names.map((name, j) => [name, this.#initials[j]]));
   }
 
   /** The code of an enum or str value that missed the last-string cache. */
@@ -309,7 +337,6 @@ class SchemaLayout implements StateLayout {
   }
 
   initialState(): Record<string, unknown> {
-    // fromEntries defines own properties, so even a field named '__proto__' stays a plain field.
-    return Object.fromEntries(this.names.map((name, j) => [name, this.#initials[j]]));
+    return this.#makeInitial();
   }
 }
