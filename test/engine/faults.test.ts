@@ -78,8 +78,8 @@ async function runOne(fault: Fault): Promise<{ reports: AnomalyReport[]; mirrorP
   ).toContain(EXPECTED_CAUSE[fault.kind]);
   for (const r of mine) {
     expect(r.workflowType).toBe('order');
-    // Deviation reports carry the configured threshold; the mirror's command-check reports (no deviation) carry 0.
-    expect(r.threshold).toBe(r.fields.length > 0 ? THRESHOLD : 0);
+    // Every report carries the configured threshold, the mirror's command-check reports (no deviation) too.
+    expect(r.threshold).toBe(THRESHOLD);
     expect(r.id).toBe(`${TARGET_ID}:${r.seq}:${r.cause}`);
   }
   return { reports: mine, mirrorPaid };
