@@ -159,6 +159,7 @@ export class WorkflowMirror {
       diagnose: async (_fleet, workflowId) =>
         diagnose(this.primary.instance(workflowId), this.mirror.instance(workflowId), await this.log.readInstance(workflowId)),
       describe: (fleet, side, workflowId, field, encoded) => this.describeField(fleet, side, workflowId, field, encoded),
+      onClean: (fleet, row, seq) => this.primary.forgetDeliveries(fleet.index.idOf(row), seq),
     });
     const guardDeterminism = options.guardDeterminism ?? true;
     this.mirror = new MirrorEngine({

@@ -42,6 +42,8 @@ export interface DetectorOptions {
   readonly clock: Clock;
   readonly sink: AnomalySink;
   /** Names the probable cause of an anomaly on a row. */
+  /** Told of each row found clean (aligned, within threshold) at `seq`: what was kept to diagnose it up to there can go. */
+  readonly onClean?: (fleet: DetectorFleet, row: number, seq: number) => void;
   readonly diagnose?: (
     fleet: DetectorFleet,
     workflowId: string,
@@ -157,6 +159,7 @@ export class AnomalyDetector {
       const deviation = result.deviation[i]!;
       if (!(deviation > this.options.threshold)) {
         this.open.delete(key);
+        this.options.onClean?.(fleet, row, seq);
         continue;
       }
       const maskWords = result.maskWords;

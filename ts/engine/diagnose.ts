@@ -7,7 +7,7 @@ import type { Diagnosis } from '../anomaly/detector.js';
 import type { HistoryEvent } from '../history/events.js';
 import { jsonEqual } from './json-equal.js';
 import type { MirrorInstance } from './mirror-engine.js';
-import { JOURNAL_LIMIT, type PrimaryInstance } from './primary-engine.js';
+import type { PrimaryInstance } from './primary-engine.js';
 import { eventKey, isInboundEvent } from './step.js';
 
 /** Diagnoses a deviation between `primary` and `mirror` given the instance's logged `history`. */
@@ -30,7 +30,8 @@ export function diagnose(
 
   // Hold the primary's deliveries against the log's inbound events over the journal's span.
   const journal = primary.journal;
-  const firstSeq = journal.length >= JOURNAL_LIMIT ? journal[0]!.seq : 1;
+  // Deliveries up to journalFrom were dropped after a clean comparison (or when the journal was full).
+  const firstSeq = primary.journalFrom + 1;
   const deliveries = new Map<number, unknown[]>();
   for (const entry of journal) {
     const list = deliveries.get(entry.seq);

@@ -43,8 +43,10 @@ export interface PrimaryInstance extends InstanceRuntime {
   readonly queue: QueuedEvent[];
   /** True while a step of this instance runs. */
   busy: boolean;
-  /** Handler deliveries, newest last, at most {@link JOURNAL_LIMIT}. */
+  /** Handler deliveries since the last clean comparison, newest last, at most {@link JOURNAL_LIMIT}. */
   readonly journal: JournalEntry[];
+  /** Seq up to which the journal was dropped after a clean comparison (0: complete from the start). */
+  journalFrom: number;
   /** Set when the log refused or failed an append; the instance (its queue intact) waits for {@link PrimaryEngine.resume}. */
   stalled: WorkflowMirrorError | undefined;
   /** Commands a handler issued whose events are not in the log yet (kept across a stall, appended first on resume). */
@@ -212,6 +214,20 @@ export class PrimaryEngine {
     return this.instances.values();
   }
 
+  /**
+   * Drops the journal entries up to `seq`: a comparison found the instance clean there, so they
+   * will not be needed to explain a later deviation. Keeps memory flat on long runs.
+   */
+  forgetDeliveries(workflowId: string, seq: number): void {
+    const instance = this.instances.get(workflowId);
+    if (instance === undefined || seq <= instance.journalFrom) return;
+    const journal = instance.journal;
+    let keep = 0;
+    while (keep < journal.length && journal[keep]!.seq <= seq) keep++;
+    if (keep > 0) journal.splice(0, keep);
+    instance.journalFrom = seq;
+  }
+
   /** Runs a stalled instance's queue again (after the log came back, say); resolves when it is drained or stalls again. */
   resume(workflowId: string): Promise<void> {
     const instance = this.instances.get(workflowId);
@@ -239,6 +255,7 @@ export class PrimaryEngine {
       busy: false,
       unissued: undefined,
       journal: [],
+      journalFrom: 0,
       stalled: undefined,
       timers: new Set(),
     };
@@ -344,7 +361,8 @@ export class PrimaryEngine {
       // A redelivered event issues whatever its second run issues too, as a real duplicate would.
       commands = i === 0 ? issued : [...commands, ...issued];
       handlerError ??= this.ctx.lastError;
-      if (instance.journal.length >= JOURNAL_LIMIT) instance.journal.shift();
+      // A full journal forgets its oldest delivery; diagnosis then covers only what it still holds.
+      if (instance.journal.length >= JOURNAL_LIMIT) instance.journalFrom = instance.journal.shift()!.seq;
       instance.journal.push({ seq: event.seq, type: event.type, payload });
     }
     if (faulty) {
