@@ -34,7 +34,10 @@ describe('fault injection end to end', () => {
     expect(stats.faultsFired).toHaveLength(6);
     for (const p of planned) {
       const causes = reports.filter((r) => r.workflowId === p.fault.workflowId).map((r) => r.cause);
-      expect(causes, `${p.fault.kind} on ${p.fault.workflowId}: ${JSON.stringify(reports.filter((r) => r.workflowId === p.fault.workflowId))}`).toContain(p.expectedCause);
+      expect(
+        causes,
+        `${p.fault.kind} on ${p.fault.workflowId}: ${JSON.stringify(reports.filter((r) => r.workflowId === p.fault.workflowId))}`,
+      ).toContain(p.expectedCause);
     }
     const faulted = new Set(planned.map((p) => p.fault.workflowId));
     expect(reports.filter((r) => !faulted.has(r.workflowId))).toEqual([]);

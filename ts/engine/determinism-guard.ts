@@ -19,7 +19,7 @@ function forbiddenPerformanceNow(): number {
 
 /** The Date constructor handlers see: dates from explicit values work, "now" does not. */
 function guardedDateClass(RealDate: DateConstructor): DateConstructor {
-  const Guarded = function Date(this: unknown, ...args: unknown[]) {
+  const Guarded = function GuardedDate(this: unknown, ...args: unknown[]) {
     if (new.target === undefined) throw new DeterminismViolationError('Date()');
     if (args.length === 0) throw new DeterminismViolationError('new Date()');
     return Reflect.construct(RealDate, args, new.target);

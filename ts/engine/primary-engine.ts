@@ -7,9 +7,9 @@
 import { WorkflowMirrorError } from '../base-error.js';
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
-import { validateEvent } from '../history/validate-event.js';
 import type { EventLog } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
+import { validateEvent } from '../history/validate-event.js';
 import { stringHash } from '../state/string-hash.js';
 import { type ActivityImplementations, runActivity } from './activity-runner.js';
 import type { Command } from './commands.js';
@@ -191,7 +191,11 @@ export class PrimaryEngine {
     if (instance.status !== 'running') return Promise.reject(new InstanceNotRunningError(workflowId, instance.status));
     let event: NewEvent;
     try {
-      event = validateEvent(workflowId, { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } }, 0);
+      event = validateEvent(
+        workflowId,
+        { type: 'SignalReceived', time: this.options.clock.now(), payload: { name, payload: (payload ?? null) as Json } },
+        0,
+      );
     } catch (error) {
       return Promise.reject(error);
     }

@@ -210,7 +210,8 @@ class SchemaLayout implements StateLayout {
     this.#lastCode = new Float64Array(n);
     const compiled = compile && n <= MAX_COMPILED_FIELDS ? this.#compileEncoder() : undefined;
     this.encode = compiled ?? ((state, out, offset) => this.#encodeGeneric(state, out, offset));
-    this.#makeInitial = (compile && n <= MAX_COMPILED_FIELDS ? this.#compileInitial() : undefined) ?? (() => this.#initialGeneric());
+    this.#makeInitial =
+      (compile && n <= MAX_COMPILED_FIELDS ? this.#compileInitial() : undefined) ?? (() => this.#initialGeneric());
   }
 
   readonly #makeInitial: () => Record<string, unknown>;
@@ -225,9 +226,10 @@ class SchemaLayout implements StateLayout {
     if (this.names.includes('__proto__')) return undefined;
     const entries = this.names.map((name, j) => `${JSON.stringify(name)}: initials[${j}]`);
     try {
-      const factory = new Function('initials', `'use strict'; return function initialState() { return { ${entries.join(', ')} }; };`) as (
-        initials: readonly unknown[],
-      ) => () => Record<string, unknown>;
+      const factory = new Function(
+        'initials',
+        `'use strict'; return function initialState() { return { ${entries.join(', ')} }; };`,
+      ) as (initials: readonly unknown[]) => () => Record<string, unknown>;
       return factory(this.#initials);
     } catch (error) {
       if (error instanceof EvalError) return undefined;
