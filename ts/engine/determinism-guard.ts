@@ -33,7 +33,7 @@ function guardedDateClass(RealDate: DateConstructor): DateConstructor {
 let depth = 0;
 let savedDate: DateConstructor = globalThis.Date;
 let savedMathRandom: () => number = Math.random;
-let savedPerformanceNow: PropertyDescriptor | undefined;
+let savedPerformanceNow: () => number = performance.now;
 let guardedDate: DateConstructor | undefined;
 let guardedFor: DateConstructor | undefined;
 
@@ -41,23 +41,24 @@ function enter(): void {
   if (depth++ !== 0) return;
   savedDate = globalThis.Date;
   savedMathRandom = Math.random;
-  savedPerformanceNow = Object.getOwnPropertyDescriptor(performance, 'now');
+  savedPerformanceNow = performance.now;
   if (guardedFor !== savedDate) {
     guardedDate = guardedDateClass(savedDate);
     guardedFor = savedDate;
   }
   globalThis.Date = guardedDate!;
   Math.random = forbiddenMathRandom;
-  Object.defineProperty(performance, 'now', { value: forbiddenPerformanceNow, configurable: true, writable: true });
+  performance.now = forbiddenPerformanceNow;
 }
 
 function leave(): void {
   if (--depth !== 0) return;
   globalThis.Date = savedDate;
   Math.random = savedMathRandom;
-  // performance.now normally lives on Performance.prototype: remove our own property, or put back the one there was.
-  if (savedPerformanceNow === undefined) delete (performance as { now?: unknown }).now;
-  else Object.defineProperty(performance, 'now', savedPerformanceNow);
+  // Plain assignments only: this runs around every handler call, and descriptor juggling or
+  // `delete` would cost more than the handler. (performance.now stays an own property holding the
+  // prototype's function, which behaves the same.)
+  performance.now = savedPerformanceNow;
 }
 
 /** Runs `fn` with the non-deterministic globals swapped for throwing stand-ins. */
