@@ -33,7 +33,6 @@ import type { Fleet } from './engine/fleet.js';
 import { FleetRegistry } from './engine/fleet.js';
 import { MirrorEngine, type MirrorStats, type NonDeterminismFinding } from './engine/mirror-engine.js';
 import { PrimaryEngine, type PrimaryStats } from './engine/primary-engine.js';
-import { eventKey } from './engine/step.js';
 import type { EventLog } from './history/event-log.js';
 import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
@@ -121,6 +120,7 @@ export class WorkflowMirror {
   private readonly sink: AnomalyFanout;
   private readonly faultPlan: FaultPlan | undefined;
   private readonly dueRows = new Map<Fleet, Set<number>>();
+  private readonly detectorFleets = new Map<Fleet, DetectorFleet>();
   private readonly pending = new Set<Promise<unknown>>();
   private roundRunning = false;
   private roundAgain = false;
@@ -307,7 +307,7 @@ export class WorkflowMirror {
 
   private afterPrimaryApplied(fleet: Fleet, row: number, event: HistoryEvent): void {
     if (this.policy.onEvent()) this.requestRound();
-    if (fleet.compiled.significant.size > 0 && fleet.compiled.significant.has(eventKey(event))) {
+    if (fleet.compiled.isSignificant(event)) {
       this.dueRows.get(fleet)!.add(row);
     }
     this.compareIfAligned(fleet, row);
@@ -323,7 +323,8 @@ export class WorkflowMirror {
     if (due.size === 0 || !due.has(row)) return;
     if (fleet.primary.seqOf(row) !== fleet.mirror.seqOf(row)) return;
     due.delete(row);
-    this.track(this.detector.compareRow(this.detectorFleet(fleet), row));
+    const round = this.detector.compareRow(this.detectorFleet(fleet), row);
+    if (round instanceof Promise) this.track(round);
   }
 
   private requestRound(): void {

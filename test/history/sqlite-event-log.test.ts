@@ -167,8 +167,21 @@ describe('SqliteEventLog', () => {
     expect((await log.append('a', 3, someEvents(1)))[0]!.seq).toBe(4);
   });
 
-  it('writes a batch as soon as maxBatch events are queued', async () => {
+  it('with the worker writer, keeps one batch in flight and sends what queued meanwhile as the next', async () => {
     const log = track(SqliteEventLog.open({ path: file, groupCommit: { maxBatch: 3 } }));
+    const sizes: number[] = [];
+    log.subscribe((events) => sizes.push(events.length));
+    const appends = Array.from({ length: 7 }, (_, i) => log.append(`wf-${i}`, 0, someEvents(1)));
+    expect(sizes).toEqual([]); // nothing is acknowledged before the worker committed it
+    const written = await Promise.all(appends);
+    expect(sizes).toEqual([3, 4]);
+    expect(written.flat().map((e) => e.pos)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const other = track(new Database(file, { readonly: true }));
+    expect(other.prepare('SELECT count(*) FROM events').pluck().get()).toBe(7);
+  });
+
+  it('writes a batch as soon as maxBatch events are queued (inline writer)', async () => {
+    const log = track(SqliteEventLog.open({ path: file, groupCommit: { maxBatch: 3 }, writer: 'inline' }));
     const sizes: number[] = [];
     log.subscribe((events) => sizes.push(events.length));
     const appends = Array.from({ length: 7 }, (_, i) => log.append(`wf-${i}`, 0, someEvents(1)));

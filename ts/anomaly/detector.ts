@@ -5,14 +5,27 @@
  * distinct anomaly once until it clears.
  */
 import type { Clock } from '../clock/clock.js';
-import { fieldContribution } from '../compare/backends/js.js';
-import { type Comparator, DEFAULT_MISSING_WEIGHT } from '../compare/comparator.js';
+import { type ComparisonOutput, compareRowsSync, fieldContribution } from '../compare/backends/js.js';
+import { type Comparator, type ComparisonResult, DEFAULT_MISSING_WEIGHT, maskWordsFor } from '../compare/comparator.js';
 import type { StateLayout } from '../state/layout.js';
 import type { RowIndex } from '../state/row-index.js';
 import type { StateMatrix } from '../state/state-matrix.js';
 import type { AffectedField, AnomalyCause, AnomalyReport, FieldReason, Severity } from './report.js';
 import { defaultBands, type SeverityBands, severityOf } from './severity.js';
 import type { AnomalySink } from './sink.js';
+
+/** Ranges up to this many rows are compared synchronously on the CPU reference. */
+export const SMALL_RANGE_ROWS = 32;
+
+/** A deviating row, with what its report needs copied out of the matrices. */
+interface Found {
+  readonly row: number;
+  readonly seq: number;
+  readonly deviation: number;
+  readonly mask: Uint32Array;
+  readonly primary: Float64Array;
+  readonly mirror: Float64Array;
+}
 
 /** The matrices of one workflow type, as the detector sees them. */
 export interface DetectorFleet {
@@ -93,8 +106,12 @@ export class AnomalyDetector {
   };
   private readonly bands: SeverityBands;
   private readonly missingWeight: number;
-  /** Open anomalies by fleet and row: the signature last reported. */
-  private readonly open = new Map<string, string>();
+  /** Open anomalies by fleet, then row: the signature (affected-field mask) last reported. */
+  private readonly open = new Map<string, Map<number, string>>();
+  private scratchOutput: ComparisonOutput = {
+    deviation: new Float64Array(SMALL_RANGE_ROWS),
+    affected: new Uint32Array(SMALL_RANGE_ROWS),
+  };
 
   constructor(private readonly options: DetectorOptions) {
     if (!Number.isFinite(options.threshold) || options.threshold < 0) {
@@ -115,8 +132,12 @@ export class AnomalyDetector {
     return this.compareRange(fleet, 0, fleet.index.size);
   }
 
-  /** Compares one row (a significant event). */
-  compareRow(fleet: DetectorFleet, row: number): Promise<ComparisonRound> {
+  /**
+   * Compares one row (a significant event). Synchronous unless the row deviates (the report then
+   * needs an asynchronous diagnosis): significant events come once per few events per instance,
+   * so this path allocates nothing and creates no promise when all is well.
+   */
+  compareRow(fleet: DetectorFleet, row: number): ComparisonRound | Promise<ComparisonRound> {
     return this.compareRange(fleet, row, 1);
   }
 
@@ -126,10 +147,17 @@ export class AnomalyDetector {
     await this.options.sink.write(report);
   }
 
-  private async compareRange(fleet: DetectorFleet, rowStart: number, rowCount: number): Promise<ComparisonRound> {
+  private compareRange(fleet: DetectorFleet, rowStart: number, rowCount: number): ComparisonRound | Promise<ComparisonRound> {
     if (rowCount === 0) return { compared: 0, lagging: 0, reports: [] };
     fleet.primary.ensureRows(rowStart + rowCount);
     fleet.mirror.ensureRows(rowStart + rowCount);
+    const options = { rowStart, rowCount, missingWeight: this.missingWeight };
+    // Small ranges stay on the CPU reference, synchronously, in reused buffers: a device round trip
+    // costs more than comparing a few rows (DESIGN.md section 7).
+    if (rowCount <= SMALL_RANGE_ROWS) {
+      const result = compareRowsSync(fleet.primary.data, fleet.mirror.data, fleet.layout, options, this.scratch(fleet, rowCount));
+      return this.evaluate(fleet, result, undefined, undefined);
+    }
     // The engines keep applying events while the comparison runs; the seqs that belong to the
     // compared values are the ones read now, in the same synchronous turn as the values.
     const primarySeqs = new Float64Array(rowCount);
@@ -138,72 +166,109 @@ export class AnomalyDetector {
       primarySeqs[i] = fleet.primary.seqOf(rowStart + i);
       mirrorSeqs[i] = fleet.mirror.seqOf(rowStart + i);
     }
-    const result = await this.options.comparator.compare(fleet.primary.data, fleet.mirror.data, fleet.layout, {
-      rowStart,
-      rowCount,
-      missingWeight: this.missingWeight,
-    });
+    return this.options.comparator
+      .compare(fleet.primary.data, fleet.mirror.data, fleet.layout, options)
+      .then((result) => this.evaluate(fleet, result, primarySeqs, mirrorSeqs));
+  }
+
+  /**
+   * Applies alignment, threshold and de-duplication to a comparison result. `primarySeqs` and
+   * `mirrorSeqs` are the seqs read when the comparison started (undefined: it ran in this turn).
+   * A row whose seqs moved on since is skipped as lagging: its values are no longer the compared ones.
+   */
+  private evaluate(
+    fleet: DetectorFleet,
+    result: ComparisonResult,
+    primarySeqs: Float64Array | undefined,
+    mirrorSeqs: Float64Array | undefined,
+  ): ComparisonRound | Promise<ComparisonRound> {
+    const { rowStart, rowCount, maskWords } = result;
+    const open = this.openOf(fleet);
     let compared = 0;
     let lagging = 0;
-    const reports: AnomalyReport[] = [];
+    let found: Found[] | undefined;
     for (let i = 0; i < rowCount; i++) {
       const row = rowStart + i;
-      const seq = primarySeqs[i]!;
+      const seq = fleet.primary.seqOf(row);
       // A side that has not seen the instance yet, or is at another seq, is lag: compare later.
-      if (!(seq > 0) || seq !== mirrorSeqs[i]) {
+      if (
+        !(seq > 0) ||
+        seq !== fleet.mirror.seqOf(row) ||
+        (primarySeqs !== undefined && (seq !== primarySeqs[i] || seq !== mirrorSeqs![i]))
+      ) {
         lagging++;
         continue;
       }
       compared++;
-      const key = `${fleet.name}\u0000${row}`;
       const deviation = result.deviation[i]!;
       if (!(deviation > this.options.threshold)) {
-        this.open.delete(key);
+        if (open.size > 0) open.delete(row);
         this.options.onClean?.(fleet, row, seq);
         continue;
       }
-      const maskWords = result.maskWords;
       let signature = '';
       for (let w = 0; w < maskWords; w++) signature += `${result.affected[i * maskWords + w]}.`;
-      if (this.open.get(key) === signature) {
+      if (open.get(row) === signature) {
         this.stats.repeats++;
         continue;
       }
-      this.open.set(key, signature);
-      const report = await this.buildReport(
-        fleet,
+      open.set(row, signature);
+      // Copied now: the buffers are reused and the matrices keep changing while the report is built.
+      (found ??= []).push({
         row,
         seq,
         deviation,
-        result.affected.subarray(i * maskWords, (i + 1) * maskWords),
-      );
-      reports.push(report);
-      await this.raise(report);
+        mask: result.affected.slice(i * maskWords, (i + 1) * maskWords),
+        primary: fleet.primary.data.slice(row * fleet.layout.stride, (row + 1) * fleet.layout.stride),
+        mirror: fleet.mirror.data.slice(row * fleet.layout.stride, (row + 1) * fleet.layout.stride),
+      });
     }
     this.stats.rowComparisons += compared;
     this.stats.lagging += lagging;
-    return { compared, lagging, reports };
+    if (found === undefined) return { compared, lagging, reports: [] };
+    return this.report(fleet, found).then((reports) => ({ compared, lagging, reports }));
   }
 
-  private async buildReport(
-    fleet: DetectorFleet,
-    row: number,
-    seq: number,
-    deviation: number,
-    mask: Uint32Array,
-  ): Promise<AnomalyReport> {
+  private async report(fleet: DetectorFleet, found: readonly Found[]): Promise<AnomalyReport[]> {
+    const reports: AnomalyReport[] = [];
+    for (const f of found) {
+      const report = await this.buildReport(fleet, f);
+      reports.push(report);
+      await this.raise(report);
+    }
+    return reports;
+  }
+
+  private openOf(fleet: DetectorFleet): Map<number, string> {
+    let open = this.open.get(fleet.name);
+    if (open === undefined) {
+      open = new Map();
+      this.open.set(fleet.name, open);
+    }
+    return open;
+  }
+
+  private scratch(fleet: DetectorFleet, rowCount: number): ComparisonOutput {
+    const words = rowCount * maskWordsFor(fleet.layout.fieldCount);
+    if (this.scratchOutput.affected.length < words) {
+      this.scratchOutput = { deviation: this.scratchOutput.deviation, affected: new Uint32Array(words) };
+    }
+    return this.scratchOutput;
+  }
+
+  private async buildReport(fleet: DetectorFleet, found: Found): Promise<AnomalyReport> {
     const { layout } = fleet;
-    const workflowId = fleet.index.idOf(row) ?? `row-${row}`;
-    const base = row * layout.stride;
-    const primaryData = fleet.primary.data;
-    const mirrorData = fleet.mirror.data;
+    const { row, seq, deviation, mask } = found;
+    const workflowId = fleet.index.idOf(row);
+    const primaryData = found.primary;
+    const mirrorData = found.mirror;
     const fields: AffectedField[] = [];
     let criticalFieldAffected = false;
     let missingField = false;
     for (let j = 0; j < layout.fieldCount; j++) {
       if ((mask[j >>> 5]! & (1 << (j & 31))) === 0) continue;
-      const p = primaryData[base + j]!;
-      const m = mirrorData[base + j]!;
+      const p = primaryData[j]!;
+      const m = mirrorData[j]!;
       const categorical = layout.categorical[j] === 1;
       const contribution = fieldContribution(p, m, layout.weights[j]!, layout.tolerances[j]!, categorical, this.missingWeight);
       const reason: FieldReason = Number.isNaN(p) !== Number.isNaN(m) ? 'missing' : categorical ? 'categorical' : 'numeric';

@@ -34,9 +34,10 @@ const DEFAULT_RETRY: Required<RetryPolicy> = { attempts: 3, backoffMs: 100, fact
 /**
  * Runs one activity with its retry policy and per-attempt timeout, on `clock`. `wait` sleeps
  * between attempts; the engine passes one that marks itself idle meanwhile, so a run on a
- * virtual clock can move time forward to the retry.
+ * virtual clock can move time forward to the retry. An implementation that returns a plain
+ * value (not a promise) on its first attempt completes synchronously: no promise, no timer.
  */
-export async function runActivity(
+export function runActivity(
   implementation: ActivityImplementation,
   input: unknown,
   info: Omit<ActivityInfo, 'attempt'>,
@@ -44,24 +45,47 @@ export async function runActivity(
   retry: RetryPolicy | undefined,
   timeoutMs: number | undefined,
   wait: (ms: number) => Promise<void> = (ms) => sleepOn(clock, ms),
-): Promise<ActivityOutcome> {
-  const policy = { ...DEFAULT_RETRY, ...retry };
-  let backoff = policy.backoffMs;
-  let lastError = '';
-  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-    try {
-      const pending = implementation(input as never, { ...info, attempt });
-      const result = timeoutMs === undefined ? await pending : await withTimeout(pending, timeoutMs, info.activity, clock);
-      return { ok: true, result: result === undefined ? null : result };
-    } catch (error) {
-      lastError = errorText(error);
-    }
-    if (attempt < policy.attempts) {
+): ActivityOutcome | Promise<ActivityOutcome> {
+  const policy = retry === undefined ? DEFAULT_RETRY : { ...DEFAULT_RETRY, ...retry };
+  let first: unknown;
+  try {
+    first = implementation(input as never, { ...info, attempt: 1 });
+  } catch (error) {
+    return retryAfter(1, errorText(error));
+  }
+  if (!isThenable(first)) return { ok: true, result: first === undefined ? null : first };
+  return settle(first).then(
+    (result) => ({ ok: true as const, result }),
+    (error: unknown) => retryAfter(1, errorText(error)),
+  );
+
+  function settle(pending: unknown): Promise<unknown> {
+    const result = timeoutMs === undefined ? Promise.resolve(pending) : withTimeout(pending, timeoutMs, info.activity, clock);
+    return result.then((value) => (value === undefined ? null : value));
+  }
+
+  async function retryAfter(failedAttempt: number, firstError: string): Promise<ActivityOutcome> {
+    let lastError = firstError;
+    let backoff = policy.backoffMs;
+    for (let attempt = failedAttempt + 1; attempt <= policy.attempts; attempt++) {
       await wait(backoff);
       backoff = Math.min(policy.maxBackoffMs, backoff * policy.factor);
+      try {
+        return { ok: true, result: await settle(implementation(input as never, { ...info, attempt })) };
+      } catch (error) {
+        lastError = errorText(error);
+      }
     }
+    return { ok: false, error: lastError, attempts: policy.attempts };
   }
-  return { ok: false, error: lastError, attempts: policy.attempts };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function withTimeout(value: unknown, ms: number, activity: string, clock: Clock): Promise<unknown> {

@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '../history/events.js';
 import { layoutFor, type StateLayout } from '../state/layout.js';
 import { stringHash } from '../state/string-hash.js';
 import type { AnyWorkflowDefinition } from '../workflow/define.js';
@@ -14,6 +15,8 @@ export interface CompiledDefinition {
   readonly fingerprint: string;
   /** Event keys (see SignificantEvent) that make a comparison due at once. */
   readonly significant: ReadonlySet<string>;
+  /** Whether an event is one of `significant`, decided without building its key (this runs per event). */
+  readonly isSignificant: (event: HistoryEvent) => boolean;
 }
 
 /** Compiles a definition. */
@@ -24,6 +27,50 @@ export function compileDefinition(definition: AnyWorkflowDefinition): CompiledDe
     layout: layoutFor(definition.state),
     fingerprint: fingerprintOf(definition),
     significant: new Set(definition.significant),
+    isSignificant: significanceTest(definition.significant),
+  };
+}
+
+/** Builds the per-event test for a `significant` list: sets of names per event type. */
+function significanceTest(keys: readonly string[]): (event: HistoryEvent) => boolean {
+  if (keys.length === 0) return () => false;
+  const set = new Set(keys);
+  const named = (prefix: string, suffix: string) =>
+    new Set(
+      keys
+        .filter((k) => k.startsWith(prefix) && k.endsWith(suffix) && k.length > prefix.length + suffix.length)
+        .map((k) => k.slice(prefix.length, k.length - suffix.length)),
+    );
+  const scheduled = named('', '.scheduled');
+  const completed = named('', '.completed');
+  const failed = named('', '.failed');
+  const timerStarted = named('timer-started.', '');
+  const timerFired = named('timer.', '');
+  const signal = named('signal.', '');
+  const started = set.has('started');
+  const workflowCompleted = set.has('completed');
+  const workflowFailed = set.has('failed');
+  return (event) => {
+    switch (event.type) {
+      case 'WorkflowStarted':
+        return started;
+      case 'ActivityScheduled':
+        return scheduled.size > 0 && scheduled.has(event.payload.name);
+      case 'ActivityCompleted':
+        return completed.size > 0 && completed.has(event.payload.name);
+      case 'ActivityFailed':
+        return failed.size > 0 && failed.has(event.payload.name);
+      case 'TimerStarted':
+        return timerStarted.size > 0 && timerStarted.has(event.payload.name);
+      case 'TimerFired':
+        return timerFired.size > 0 && timerFired.has(event.payload.name);
+      case 'SignalReceived':
+        return signal.size > 0 && signal.has(event.payload.name);
+      case 'WorkflowCompleted':
+        return workflowCompleted;
+      case 'WorkflowFailed':
+        return workflowFailed;
+    }
   };
 }
 

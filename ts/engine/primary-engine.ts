@@ -11,11 +11,12 @@ import type { EventLog } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { validateEvent } from '../history/validate-event.js';
 import { stringHash } from '../state/string-hash.js';
-import { type ActivityImplementations, runActivity } from './activity-runner.js';
+import { type ActivityImplementations, type ActivityOutcome, runActivity } from './activity-runner.js';
 import type { Command } from './commands.js';
 import type { CompiledDefinition } from './compiled-definition.js';
 import {
   DuplicateWorkflowError,
+  errorText,
   HandlerError,
   InstanceNotRunningError,
   InstanceStalledError,
@@ -159,12 +160,15 @@ export class PrimaryEngine {
       const started = stored[0]!;
       instance.seq = started.seq;
       instance.busy = true;
-      let handlerError: unknown;
-      try {
-        handlerError = await this.consume(instance, started);
-      } catch (error) {
-        this.stall(instance, error);
-        throw instance.stalled ?? error;
+      const commands = this.applyInbound(instance, started);
+      const handlerError = this.ctx.lastError;
+      if (commands.length > 0) {
+        try {
+          await this.issue(instance, started, commands);
+        } catch (error) {
+          this.stall(instance, error);
+          throw instance.stalled ?? error;
+        }
       }
       if (handlerError !== undefined) {
         throw handlerError instanceof WorkflowMirrorError
@@ -342,15 +346,17 @@ export class PrimaryEngine {
     this.stats.eventsAppended += stored.length;
     const applied = stored[0]!;
     instance.seq = applied.seq;
-    const handlerError = await this.consume(instance, applied);
+    const commands = this.applyInbound(instance, applied);
+    const handlerError = this.ctx.lastError;
     if (handlerError !== undefined) this.options.onError?.(new HandlerError(instance.workflowId, applied.seq, handlerError));
+    if (commands.length > 0) await this.issue(instance, applied, commands);
   }
 
   /**
-   * Runs the handler for an appended inbound event, appends its commands and starts executing
-   * them. Returns the handler's error, if it threw (the workflow is then failed).
+   * Runs the handler for an appended inbound event and returns the commands to issue. The
+   * handler's error, if it threw (the workflow then fails), is left in `this.ctx.lastError`.
    */
-  private async consume(instance: PrimaryInstance, event: HistoryEvent): Promise<unknown> {
+  private applyInbound(instance: PrimaryInstance, event: HistoryEvent): readonly Command[] {
     const fleet = instance.fleet;
     const faults = this.options.faults;
     const faulty = faults?.targets(instance.workflowId) === true;
@@ -369,6 +375,7 @@ export class PrimaryEngine {
       if (instance.journal.length >= JOURNAL_LIMIT) instance.journalFrom = instance.journal.shift()!.seq;
       instance.journal.push({ seq: event.seq, type: event.type, payload });
     }
+    this.ctx.lastError = handlerError;
     if (faulty) {
       faults!.corruptAfter(instance.workflowId, key, event.seq, instance.state);
       commands = faults!.commandsFor(instance.workflowId, event.seq, commands);
@@ -376,8 +383,7 @@ export class PrimaryEngine {
     fleet.primary.writeState(instance.row, instance.state);
     fleet.primary.setSeq(instance.row, event.seq);
     this.options.onApplied?.(instance, event, fleet);
-    if (commands.length > 0) await this.issue(instance, event, commands);
-    return handlerError;
+    return commands;
   }
 
   /** Appends the command events of a handler run, then starts executing them. */
@@ -429,60 +435,77 @@ export class PrimaryEngine {
   }
 
   private startActivity(instance: PrimaryInstance, scheduledSeq: number, name: string, input: unknown): void {
-    this.inflight++;
     this.stats.activitiesRun++;
-    void this.runActivityStep(instance, scheduledSeq, name, input);
-  }
-
-  /** Runs one activity to its outcome and queues the outcome as the instance's next inbound event. */
-  private async runActivityStep(instance: PrimaryInstance, scheduledSeq: number, name: string, input: unknown): Promise<void> {
-    try {
-      const declaration = instance.compiled.definition.activities[name];
-      const implementation = this.options.activities[name]!;
-      const info = {
-        workflowId: instance.workflowId,
-        activity: name,
-        scheduledSeq,
-        idempotencyKey: `${instance.workflowId}:${scheduledSeq}`,
-      };
-      // Between attempts the activity is not in flight: it waits for the clock. It counts as busy
-      // again from inside the timer's callback, so a virtual clock cannot run past the retry.
-      const backoff = (ms: number) =>
-        new Promise<void>((resolve) => {
-          this.options.clock.setTimer(() => {
-            this.inflight++;
-            resolve();
-          }, ms);
+    const declaration = instance.compiled.definition.activities[name];
+    const implementation = this.options.activities[name]!;
+    const info = {
+      workflowId: instance.workflowId,
+      activity: name,
+      scheduledSeq,
+      idempotencyKey: `${instance.workflowId}:${scheduledSeq}`,
+    };
+    // Counted in flight before it starts: a first attempt that throws at once goes straight to its backoff, which uncounts it.
+    this.inflight++;
+    const outcome = runActivity(
+      implementation,
+      input,
+      info,
+      this.options.clock,
+      declaration?.retry,
+      declaration?.timeoutMs,
+      this.backoff,
+    );
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (settled) => {
+          this.finishActivity(instance, scheduledSeq, name, settled);
           this.done();
-        });
-      const outcome = await runActivity(
-        implementation,
-        input,
-        info,
-        this.options.clock,
-        declaration?.retry,
-        declaration?.timeoutMs,
-        backoff,
+        },
+        // runActivity turns every failure into an outcome; this is only a safety net.
+        (error: unknown) => {
+          this.finishActivity(instance, scheduledSeq, name, { ok: false, error: errorText(error), attempts: 1 });
+          this.done();
+        },
       );
-      const time = this.options.clock.now();
-      if (outcome.ok) {
-        this.enqueue(instance, {
-          type: 'ActivityCompleted',
-          time,
-          payload: { name, scheduledSeq, result: outcome.result as Json },
-        });
-      } else {
-        this.stats.activityFailures++;
-        this.enqueue(instance, {
-          type: 'ActivityFailed',
-          time,
-          payload: { name, scheduledSeq, error: outcome.error, attempts: outcome.attempts },
-        });
-      }
-    } finally {
+    } else {
+      // Completed in this turn: the outcome waits in the queue behind the step that issued it.
+      this.finishActivity(instance, scheduledSeq, name, outcome);
       this.done();
     }
   }
+
+  /** Queues an activity's outcome as the instance's next inbound event. */
+  private finishActivity(instance: PrimaryInstance, scheduledSeq: number, name: string, outcome: ActivityOutcome): void {
+    const time = this.options.clock.now();
+    if (outcome.ok) {
+      this.enqueue(instance, {
+        type: 'ActivityCompleted',
+        time,
+        payload: { name, scheduledSeq, result: outcome.result as Json },
+      });
+    } else {
+      this.stats.activityFailures++;
+      this.enqueue(instance, {
+        type: 'ActivityFailed',
+        time,
+        payload: { name, scheduledSeq, error: outcome.error, attempts: outcome.attempts },
+      });
+    }
+  }
+
+  /**
+   * Waits between attempts. Meanwhile the activity is not in flight: it waits for the clock. It
+   * counts as busy again from inside the timer's callback, so a virtual clock cannot run past
+   * the retry.
+   */
+  private readonly backoff = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      this.options.clock.setTimer(() => {
+        this.inflight++;
+        resolve();
+      }, ms);
+      this.done();
+    });
 
   private stall(instance: PrimaryInstance, error: unknown): void {
     if (instance.stalled !== undefined) return;

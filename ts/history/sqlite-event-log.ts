@@ -12,6 +12,7 @@ import { EventLogUnavailableError, InvalidArgumentError, LogClosedError, quoteId
 import type { EventListener, EventLog } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
+import { inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
 import { decodeRows, ROW_COLUMNS, typeCode } from './sqlite-rows.js';
 import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
@@ -21,13 +22,19 @@ export interface SqliteEventLogOptions {
   /** The database file (created if missing). `:memory:` works but is not durable and has no WAL. */
   readonly path: string;
   readonly groupCommit?: {
-    /** Write the queue as soon as it holds this many events. Default 2000. */
+    /** Write the queue as soon as it holds this many events (with the worker writer: send the next batch as soon as the one in flight is committed and this many are queued). Default 500: small enough that the writer commits while the engines still work, large enough that each commit carries hundreds of events. */
     readonly maxBatch?: number;
     /** Longest an append waits for company before its batch is written; 0 (default) = next setImmediate. */
     readonly maxDelayMs?: number;
   };
   /** Told when a listener throws; by default the first such error is printed with console.error. */
   readonly onListenerError?: ListenerErrorHandler;
+  /**
+   * Where batches are written: `worker` (default for files) runs the INSERTs, the commit and its
+   * fsync on a worker thread, overlapping them with the caller's work; `inline` writes in the
+   * caller's turn (the default for `:memory:`, which a second connection could not see).
+   */
+  readonly writer?: 'worker' | 'inline';
 }
 
 /** Connection settings as SQLite reports them, for checks and diagnostics. */
@@ -78,12 +85,17 @@ export class SqliteEventLog implements EventLog {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  readonly #insert: Database.Statement<[number, string, number, number, number, string]>;
+  readonly #writer: SqliteBatchWriter;
+  /** True while the writer commits a batch; the next batch accumulates meanwhile. */
+  #writing = false;
+  /** True while the database was empty at open and only this log has written to it: every unknown instance's head is 0. */
+  #allHeadsKnown: boolean;
+  /** Set by close() while it waits for the batch in flight. */
+  #idle: (() => void) | undefined;
   readonly #selectHead: Database.Statement<[string]>;
   readonly #selectLastPos: Database.Statement<[]>;
   readonly #selectInstance: Database.Statement<[string, number, number]>;
   readonly #selectRange: Database.Statement<[number, number]>;
-  readonly #writeBatch: (events: readonly HistoryEvent[]) => void;
 
   private constructor(db: Database.Database, options: SqliteEventLogOptions, maxBatch: number, maxDelayMs: number) {
     this.#db = db;
@@ -93,15 +105,16 @@ export class SqliteEventLog implements EventLog {
     this.#listeners = new ListenerSet(options.onListenerError);
     // pos is given, not left to SQLite: the events (and their pos) are built when the append is
     // accepted, and a second writer taking that pos fails the batch instead of renumbering it.
-    this.#insert = db.prepare('INSERT INTO events (pos, workflow_id, seq, type, time, payload) VALUES (?, ?, ?, ?, ?, ?)');
+    const writer = options.writer ?? (options.path === ':memory:' ? 'inline' : 'worker');
+    this.#writer = writer === 'worker' ? workerBatchWriter(options.path) : inlineBatchWriter(db);
     this.#selectHead = db.prepare('SELECT max(seq) FROM events WHERE workflow_id = ?').pluck();
     this.#selectLastPos = db.prepare('SELECT max(pos) FROM events').pluck();
     this.#selectInstance = db
       .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE workflow_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`)
       .raw();
     this.#selectRange = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE pos > ? ORDER BY pos LIMIT ?`).raw();
-    // better-sqlite3 rolls the transaction back if the function throws, so a batch is all or nothing.
-    this.#writeBatch = db.transaction((events: readonly HistoryEvent[]) => this.#insertAll(events));
+    // A fresh file saves one SELECT per new instance: heads of unknown instances are 0 until a batch fails.
+    this.#allHeadsKnown = this.#selectLastPos.get() === null;
   }
 
   /**
@@ -113,7 +126,7 @@ export class SqliteEventLog implements EventLog {
     if (typeof options?.path !== 'string' || options.path.length === 0) {
       throw new InvalidArgumentError('path', 'must be a non-empty string');
     }
-    const maxBatch = options.groupCommit?.maxBatch ?? 2000;
+    const maxBatch = options.groupCommit?.maxBatch ?? 500;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
       throw new InvalidArgumentError('groupCommit.maxBatch', `must be a positive integer (got ${String(maxBatch)})`);
     }
@@ -213,13 +226,26 @@ export class SqliteEventLog implements EventLog {
     this.#closed = true;
     // close() called from a listener: let that delivery finish before writing the rest.
     while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
-    this.#flush();
+    for (;;) {
+      if (this.#writing) {
+        await new Promise<void>((resolve) => {
+          this.#idle = resolve;
+        });
+        this.#idle = undefined;
+      } else if (this.#queue.length > 0) {
+        this.#flush();
+      } else {
+        break;
+      }
+    }
+    await this.#writer.close();
     this.#db.close();
   }
 
   #headOf(workflowId: string): number {
     const cached = this.#heads.get(workflowId);
     if (cached !== undefined) return cached;
+    if (this.#allHeadsKnown) return 0;
     const head = this.#read(() => this.#selectHead.get(workflowId));
     const value = typeof head === 'number' ? head : 0; // max() of no rows is NULL
     this.#heads.set(workflowId, value);
@@ -250,9 +276,13 @@ export class SqliteEventLog implements EventLog {
     this.#timer = undefined;
   }
 
-  /** Writes the whole queue in one transaction, then delivers it and resolves its appends. */
+  /**
+   * Writes the whole queue in one transaction (one batch in flight at a time), then delivers it
+   * and resolves its appends.
+   */
   #flush(): void {
     this.#cancelTimer();
+    if (this.#writing) return; // the batch in flight flushes again when it is committed
     if (this.#flushing) {
       this.#schedule();
       return;
@@ -262,12 +292,34 @@ export class SqliteEventLog implements EventLog {
     if (batch.length === 0) return;
     this.#queue = [];
     this.#queuedEvents = [];
+    this.#writing = true;
+    let written: Promise<void> | undefined;
     try {
-      this.#writeBatch(events);
+      written = this.#writer.write(events);
     } catch (cause) {
-      this.#failBatch(batch, cause);
+      this.#failed(batch, cause);
       return;
     }
+    if (written === undefined) this.#committed(batch, events);
+    else
+      written.then(
+        () => this.#committed(batch, events),
+        (cause: unknown) => this.#failed(batch, cause),
+      );
+  }
+
+  /** A batch was not written: it and every append queued after it (numbered on top of it) reject. */
+  #failed(batch: readonly PendingAppend[], cause: unknown): void {
+    this.#writing = false;
+    const dependent = this.#queue;
+    this.#queue = [];
+    this.#queuedEvents = [];
+    this.#failBatch(dependent.length > 0 ? [...batch, ...dependent] : batch, cause);
+  }
+
+  /** A batch is on disk: deliver it to the listeners, resolve its appends, write what queued meanwhile. */
+  #committed(batch: readonly PendingAppend[], events: readonly HistoryEvent[]): void {
+    this.#writing = false;
     this.#flushing = true;
     try {
       this.#listeners.emit(events);
@@ -278,17 +330,12 @@ export class SqliteEventLog implements EventLog {
       const p = batch[i]!;
       p.resolve(p.events);
     }
-    // Listeners may have appended; their appends wait for the next turn, like any other.
-    if (this.#queue.length > 0) this.#schedule();
-  }
-
-  #insertAll(events: readonly HistoryEvent[]): void {
-    const insert = this.#insert;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      // Stringified here rather than at append time so the text dies young (less GC promotion).
-      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, JSON.stringify(e.payload));
+    // What queued while this batch was written (and what listeners appended) goes next.
+    if (this.#queue.length > 0) {
+      if (this.#queuedEvents.length >= this.#maxBatch) this.#flush();
+      else this.#schedule();
     }
+    this.#idle?.();
   }
 
   /** Nothing of `batch` is on disk (the transaction rolled back): forget what it claimed and reject it all. */
@@ -297,6 +344,8 @@ export class SqliteEventLog implements EventLog {
     // the rolled-back state (the queue is empty now, so nothing else depends on them).
     for (const p of batch) this.#heads.delete(p.workflowId);
     this.#nextPos = undefined;
+    this.#allHeadsKnown = false;
+    this.#idle?.();
     for (const p of batch) {
       p.reject(
         new EventLogUnavailableError(

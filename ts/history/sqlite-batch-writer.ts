@@ -1,0 +1,148 @@
+/**
+ * Where a committed batch of events is written. The SQLite event log numbers, checks and queues
+ * appends on the calling thread; the INSERTs, the commit and its fsync can run either there
+ * (`inline`) or on a worker thread with a connection of its own (`worker`, the default). With the
+ * worker, SQLite's share of the work (about half of a durable pipeline's CPU time on one core)
+ * overlaps with the engines on the main thread, while the next group commit accumulates.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { HistoryEvent } from './events.js';
+import { typeCode } from './sqlite-rows.js';
+
+/**
+ * Writes one batch in one transaction. Returns undefined when it was committed before returning
+ * (inline; throws if it failed), or a promise that settles once it is committed (worker).
+ */
+export interface SqliteBatchWriter {
+  write(events: readonly HistoryEvent[]): Promise<void> | undefined;
+  close(): Promise<void>;
+}
+
+const INSERT = 'INSERT INTO events (pos, workflow_id, seq, type, time, payload) VALUES (?, ?, ?, ?, ?, ?)';
+
+/** Writes on the calling thread, in the caller's turn (the write is done when `write` returns). */
+export function inlineBatchWriter(db: Database.Database): SqliteBatchWriter {
+  const insert = db.prepare(INSERT);
+  const writeAll = db.transaction((events: readonly HistoryEvent[]) => {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, JSON.stringify(e.payload));
+    }
+  });
+  return {
+    write(events) {
+      writeAll(events);
+      return undefined;
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+// The worker is plain CommonJS evaluated from this string, so it runs the same from the compiled
+// package and from TypeScript sources under a test runner (a .ts worker file would not load).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+const insert = db.prepare(workerData.insert);
+const writeAll = db.transaction((rows) => {
+  for (let i = 0; i < rows.length; i += 6) insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5]);
+});
+parentPort.on('message', (message) => {
+  if (message.close) {
+    db.close();
+    parentPort.postMessage({ closed: true });
+    return;
+  }
+  try {
+    writeAll(message.rows);
+    parentPort.postMessage({ id: message.id, ok: true });
+  } catch (error) {
+    parentPort.postMessage({ id: message.id, ok: false, message: String(error && error.message), code: error && error.code });
+  }
+});
+`;
+
+interface WorkerReply {
+  readonly id?: number;
+  readonly ok?: boolean;
+  readonly message?: string;
+  readonly code?: string;
+  readonly closed?: boolean;
+}
+
+/** An error the worker's SQLite connection raised, carried back with its message and code. */
+export class SqliteWriterError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SqliteWriterError';
+  }
+}
+
+/** Writes on a worker thread. Batches are answered in order; the caller keeps one in flight. */
+export function workerBatchWriter(path: string): SqliteBatchWriter {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, insert: INSERT } });
+  // An idle writer must not keep the process alive; nothing is acknowledged before it is committed.
+  worker.unref();
+  let nextId = 1;
+  const pending = new Map<number, { resolve(): void; reject(error: unknown): void }>();
+  let closed: (() => void) | undefined;
+  const failAll = (error: unknown) => {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: WorkerReply) => {
+    if (reply.closed) {
+      closed?.();
+      return;
+    }
+    const waiter = pending.get(reply.id!);
+    if (waiter === undefined) return;
+    pending.delete(reply.id!);
+    if (reply.ok) waiter.resolve();
+    else waiter.reject(new SqliteWriterError(reply.message ?? 'unknown SQLite error', reply.code));
+  });
+  worker.on('error', failAll);
+  worker.on('exit', (code) => {
+    failAll(new SqliteWriterError(`the SQLite writer thread exited (code ${code})`, 'WRITER_EXITED'));
+    closed?.();
+  });
+  return {
+    write(events) {
+      const rows: (string | number)[] = new Array(events.length * 6);
+      for (let i = 0, k = 0; i < events.length; i++, k += 6) {
+        const e = events[i]!;
+        rows[k] = e.pos;
+        rows[k + 1] = e.workflowId;
+        rows[k + 2] = e.seq;
+        rows[k + 3] = typeCode(e.type);
+        rows[k + 4] = e.time;
+        rows[k + 5] = JSON.stringify(e.payload);
+      }
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        // Held while a write is in flight, so the process waits for the commit it was promised.
+        worker.ref();
+        worker.postMessage({ id, rows });
+      }).finally(() => {
+        if (pending.size === 0) worker.unref();
+      });
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        closed = resolve;
+        worker.ref();
+        worker.postMessage({ close: true });
+      }).then(() => worker.terminate().then(() => undefined));
+    },
+  };
+}
