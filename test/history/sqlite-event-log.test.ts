@@ -167,17 +167,46 @@ describe('SqliteEventLog', () => {
     expect((await log.append('a', 3, someEvents(1)))[0]!.seq).toBe(4);
   });
 
-  it('with the worker writer, keeps one batch in flight and sends what queued meanwhile as the next', async () => {
+  it('with the worker writer, keeps several batches in flight and delivers them in pos order', async () => {
     const log = track(SqliteEventLog.open({ path: file, groupCommit: { maxBatch: 3 } }));
     const sizes: number[] = [];
-    log.subscribe((events) => sizes.push(events.length));
+    const seen: number[] = [];
+    log.subscribe((events) => {
+      sizes.push(events.length);
+      seen.push(...events.map((e) => e.pos));
+    });
     const appends = Array.from({ length: 7 }, (_, i) => log.append(`wf-${i}`, 0, someEvents(1)));
     expect(sizes).toEqual([]); // nothing is acknowledged before the worker committed it
     const written = await Promise.all(appends);
-    expect(sizes).toEqual([3, 4]);
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(written.flat().map((e) => e.pos)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const other = track(new Database(file, { readonly: true }));
     expect(other.prepare('SELECT count(*) FROM events').pluck().get()).toBe(7);
+  });
+
+  it('with batches in flight, a failed batch fails every later one too, so the history gets no gap', async () => {
+    const log = track(SqliteEventLog.open({ path: file, groupCommit: { maxBatch: 1 } }));
+    await log.append('a', 0, someEvents(1));
+    const db = track(new Database(file));
+    db.exec(`CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.workflow_id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    // One batch each (maxBatch 1): 'a' seq 2, then poison, then 'a' seq 3, which was numbered after both.
+    const results = await Promise.allSettled([
+      log.append('a', 1, someEvents(1)),
+      log.append('poison', 0, someEvents(1)),
+      log.append('a', 2, someEvents(1)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    for (const r of results.slice(1)) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(EventLogUnavailableError);
+    }
+    expect((await log.readInstance('a')).map((e) => e.seq)).toEqual([1, 2]);
+    expect(await log.head('a')).toBe(2);
+    db.exec('DROP TRIGGER poison');
+    // After the failure the writer is reset: the log takes appends again, from the durable heads.
+    expect((await log.append('a', 2, someEvents(1))).map((e) => e.seq)).toEqual([3]);
+    expect((await log.append('poison', 0, someEvents(1))).map((e) => e.seq)).toEqual([1]);
   });
 
   it('writes a batch as soon as maxBatch events are queued (inline writer)', async () => {

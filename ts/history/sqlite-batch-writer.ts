@@ -17,6 +17,11 @@ import { typeCode } from './sqlite-rows.js';
  */
 export interface SqliteBatchWriter {
   write(events: readonly HistoryEvent[]): Promise<void> | undefined;
+  /**
+   * After a failed batch, a writer refuses every later batch (they were numbered on top of the
+   * failed one) until reset: the caller resets once it has failed them and reloaded its heads.
+   */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -36,6 +41,7 @@ export function inlineBatchWriter(db: Database.Database): SqliteBatchWriter {
       writeAll(events);
       return undefined;
     },
+    reset: () => undefined,
     close: () => Promise.resolve(),
   };
 }
@@ -52,17 +58,27 @@ const insert = db.prepare(workerData.insert);
 const writeAll = db.transaction((rows) => {
   for (let i = 0; i < rows.length; i += 6) insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5]);
 });
+let failed = undefined;
 parentPort.on('message', (message) => {
   if (message.close) {
     db.close();
     parentPort.postMessage({ closed: true });
     return;
   }
+  if (message.reset) {
+    failed = undefined;
+    return;
+  }
+  if (failed !== undefined) {
+    parentPort.postMessage({ id: message.id, ok: false, message: 'not written: an earlier batch failed (' + failed + ')', code: 'EARLIER_BATCH_FAILED' });
+    return;
+  }
   try {
     writeAll(message.rows);
     parentPort.postMessage({ id: message.id, ok: true });
   } catch (error) {
-    parentPort.postMessage({ id: message.id, ok: false, message: String(error && error.message), code: error && error.code });
+    failed = String(error && error.message);
+    parentPort.postMessage({ id: message.id, ok: false, message: failed, code: error && error.code });
   }
 });
 `;
@@ -136,6 +152,9 @@ export function workerBatchWriter(path: string): SqliteBatchWriter {
       }).finally(() => {
         if (pending.size === 0) worker.unref();
       });
+    },
+    reset() {
+      worker.postMessage({ reset: true });
     },
     close() {
       return new Promise<void>((resolve) => {

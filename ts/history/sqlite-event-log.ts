@@ -17,6 +17,9 @@ import { decodeRows, ROW_COLUMNS, typeCode } from './sqlite-rows.js';
 import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
+/** Batches the worker writer may hold at once: enough to keep it committing while the engines work. */
+const MAX_BATCHES_IN_FLIGHT = 4;
+
 /** Options of {@link SqliteEventLog.open}. */
 export interface SqliteEventLogOptions {
   /** The database file (created if missing). `:memory:` works but is not durable and has no WAL. */
@@ -86,8 +89,10 @@ export class SqliteEventLog implements EventLog {
   #closing: Promise<void> | undefined;
 
   readonly #writer: SqliteBatchWriter;
-  /** True while the writer commits a batch; the next batch accumulates meanwhile. */
-  #writing = false;
+  /** Batches handed to the writer and not committed yet, oldest first (the writer commits in order). */
+  #inFlight: (readonly PendingAppend[])[] = [];
+  /** How many batches may be in flight: 1 inline (it is synchronous), a few with the worker so both threads stay busy. */
+  readonly #maxInFlight: number;
   /** True while the database was empty at open and only this log has written to it: every unknown instance's head is 0. */
   #allHeadsKnown: boolean;
   /** Set by close() while it waits for the batch in flight. */
@@ -107,6 +112,7 @@ export class SqliteEventLog implements EventLog {
     // accepted, and a second writer taking that pos fails the batch instead of renumbering it.
     const writer = options.writer ?? (options.path === ':memory:' ? 'inline' : 'worker');
     this.#writer = writer === 'worker' ? workerBatchWriter(options.path) : inlineBatchWriter(db);
+    this.#maxInFlight = writer === 'worker' ? MAX_BATCHES_IN_FLIGHT : 1;
     this.#selectHead = db.prepare('SELECT max(seq) FROM events WHERE workflow_id = ?').pluck();
     this.#selectLastPos = db.prepare('SELECT max(pos) FROM events').pluck();
     this.#selectInstance = db
@@ -227,7 +233,7 @@ export class SqliteEventLog implements EventLog {
     // close() called from a listener: let that delivery finish before writing the rest.
     while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
-      if (this.#writing) {
+      if (this.#inFlight.length > 0) {
         await new Promise<void>((resolve) => {
           this.#idle = resolve;
         });
@@ -277,12 +283,13 @@ export class SqliteEventLog implements EventLog {
   }
 
   /**
-   * Writes the whole queue in one transaction (one batch in flight at a time), then delivers it
-   * and resolves its appends.
+   * Hands the whole queue to the writer as one transaction, then (once it is committed) delivers
+   * it and resolves its appends. Up to `#maxInFlight` batches are in flight; the writer commits
+   * them in order, so listeners still see the log in pos order.
    */
   #flush(): void {
     this.#cancelTimer();
-    if (this.#writing) return; // the batch in flight flushes again when it is committed
+    if (this.#inFlight.length >= this.#maxInFlight) return; // a commit flushes again
     if (this.#flushing) {
       this.#schedule();
       return;
@@ -292,7 +299,7 @@ export class SqliteEventLog implements EventLog {
     if (batch.length === 0) return;
     this.#queue = [];
     this.#queuedEvents = [];
-    this.#writing = true;
+    this.#inFlight.push(batch);
     let written: Promise<void> | undefined;
     try {
       written = this.#writer.write(events);
@@ -308,18 +315,25 @@ export class SqliteEventLog implements EventLog {
       );
   }
 
-  /** A batch was not written: it and every append queued after it (numbered on top of it) reject. */
+  /**
+   * A batch was not written. It, every batch sent after it and every queued append were numbered
+   * on top of it, so none of them can be written either: all reject, and the writer is reset.
+   */
   #failed(batch: readonly PendingAppend[], cause: unknown): void {
-    this.#writing = false;
-    const dependent = this.#queue;
+    const index = this.#inFlight.indexOf(batch);
+    if (index < 0) return; // already failed along with an earlier batch
+    const doomed = this.#inFlight.splice(index).flat();
+    const queued = this.#queue;
     this.#queue = [];
     this.#queuedEvents = [];
-    this.#failBatch(dependent.length > 0 ? [...batch, ...dependent] : batch, cause);
+    this.#writer.reset();
+    this.#failBatch(queued.length > 0 ? [...doomed, ...queued] : doomed, cause);
   }
 
   /** A batch is on disk: deliver it to the listeners, resolve its appends, write what queued meanwhile. */
   #committed(batch: readonly PendingAppend[], events: readonly HistoryEvent[]): void {
-    this.#writing = false;
+    if (this.#inFlight[0] !== batch) return; // failed along with an earlier batch
+    this.#inFlight.shift();
     this.#flushing = true;
     try {
       this.#listeners.emit(events);
