@@ -24,7 +24,7 @@ export async function runPipeline(log: EventLog, instances: number, prefix = '')
       if (getsDiscount(i)) await wm.signal(prefix + demoId(i), 'discount', { amount: 2.5 });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(Number(process.env.BENCH_WINDOW ?? 2000), instances) }, worker));
+  await Promise.all(Array.from({ length: Math.min(Number(process.env.BENCH_WINDOW ?? 1000), instances) }, worker));
   await wm.settle();
   await wm.compareAll();
   const events = wm.primary.stats.eventsAppended;

@@ -49,7 +49,7 @@ async function demo(args: string[]): Promise<void> {
     instances: positiveInt('instances', values.instances, 10_000),
     dir: values.dir ?? '.wfmirror',
     faults: values['no-faults'] !== true,
-    concurrency: positiveInt('concurrency', values.concurrency, 2_000),
+    concurrency: positiveInt('concurrency', values.concurrency, 1_000),
     ...(onProgress !== undefined ? { onProgress } : {}),
   });
   if (process.stderr.isTTY && showProgress) process.stderr.write('\n');

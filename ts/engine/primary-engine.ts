@@ -302,21 +302,29 @@ export class PrimaryEngine {
       }
       while (instance.queue.length > 0 && instance.stalled === undefined) {
         const item = instance.queue[0]!;
-        let dequeued = false;
-        const dequeue = () => {
-          instance.queue.shift();
-          dequeued = true;
-        };
+        let appended = false;
         try {
-          await this.deliver(instance, item.event, dequeue);
+          // Outcomes that arrive after the workflow ended (a timer or activity it no longer waits for) are dropped, not logged.
+          if (instance.status === 'running') {
+            const applied = await this.appendInbound(instance, item.event);
+            instance.queue.shift();
+            appended = true;
+            const commands = this.applyInbound(instance, applied);
+            const handlerError = this.ctx.lastError;
+            if (handlerError !== undefined)
+              this.options.onError?.(new HandlerError(instance.workflowId, applied.seq, handlerError));
+            if (commands.length > 0) await this.issue(instance, applied, commands);
+          } else {
+            instance.queue.shift();
+            appended = true;
+          }
         } catch (error) {
           this.stall(instance, error);
           // Its caller hears of the stall now; the event itself (if not in the log yet) waits for resume.
-          if (!dequeued) instance.queue[0] = { event: item.event, waiter: undefined };
+          if (!appended) instance.queue[0] = { event: item.event, waiter: undefined };
           item.waiter?.reject(instance.stalled ?? error);
           return;
         }
-        if (!dequeued) instance.queue.shift();
         item.waiter?.resolve();
       }
     } finally {
@@ -325,16 +333,14 @@ export class PrimaryEngine {
     }
   }
 
-  /** Appends an inbound event (then calls `appended`) and runs its step. */
-  private async deliver(instance: PrimaryInstance, event: NewEvent, appended: () => void): Promise<void> {
-    // Outcomes that arrive after the workflow ended (a timer or activity it no longer waits for) are dropped, not logged.
-    if (instance.status !== 'running') return;
+  /** Appends an inbound event; an activity result the log cannot record is recorded as that activity's failure. */
+  private async appendInbound(instance: PrimaryInstance, event: NewEvent): Promise<HistoryEvent> {
     let stored: HistoryEvent[];
     try {
       stored = await this.options.log.append(instance.workflowId, instance.seq, [event]);
     } catch (error) {
       if (!(error instanceof MalformedEventError) || event.type !== 'ActivityCompleted') throw error;
-      // An activity result that cannot be recorded is that activity's failure: recorded, replayable, nothing lost.
+      // Recorded, replayable, nothing lost: the implementation returned something that is not JSON.
       const failed: NewEvent = {
         type: 'ActivityFailed',
         time: event.time,
@@ -342,14 +348,10 @@ export class PrimaryEngine {
       };
       stored = await this.options.log.append(instance.workflowId, instance.seq, [failed]);
     }
-    appended();
     this.stats.eventsAppended += stored.length;
     const applied = stored[0]!;
     instance.seq = applied.seq;
-    const commands = this.applyInbound(instance, applied);
-    const handlerError = this.ctx.lastError;
-    if (handlerError !== undefined) this.options.onError?.(new HandlerError(instance.workflowId, applied.seq, handlerError));
-    if (commands.length > 0) await this.issue(instance, applied, commands);
+    return applied;
   }
 
   /**
@@ -373,7 +375,8 @@ export class PrimaryEngine {
       handlerError ??= this.ctx.lastError;
       // A full journal forgets its oldest delivery; diagnosis then covers only what it still holds.
       if (instance.journal.length >= JOURNAL_LIMIT) instance.journalFrom = instance.journal.shift()!.seq;
-      instance.journal.push({ seq: event.seq, type: event.type, payload });
+      // The event itself is the entry unless the handler was handed another payload (a fault).
+      instance.journal.push(payload === event.payload ? event : { seq: event.seq, type: event.type, payload });
     }
     this.ctx.lastError = handlerError;
     if (faulty) {

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import type { HistoryEvent } from './events.js';
+import { EVENT_TYPES, type HistoryEvent } from './events.js';
 import { typeCode } from './sqlite-rows.js';
 
 /**
@@ -55,8 +55,9 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 const insert = db.prepare(workerData.insert);
-const writeAll = db.transaction((rows) => {
-  for (let i = 0; i < rows.length; i += 6) insert.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], rows[i + 5]);
+const typeCodes = new Map(workerData.types.map((type, code) => [type, code]));
+const writeAll = db.transaction((events) => {
+  for (const e of events) insert.run(e.pos, e.workflowId, e.seq, typeCodes.get(e.type), e.time, JSON.stringify(e.payload));
 });
 let failed = undefined;
 parentPort.on('message', (message) => {
@@ -74,7 +75,7 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    writeAll(message.rows);
+    writeAll(JSON.parse(message.batch));
     parentPort.postMessage({ id: message.id, ok: true });
   } catch (error) {
     failed = String(error && error.message);
@@ -105,7 +106,7 @@ export class SqliteWriterError extends Error {
 /** Writes on a worker thread. Batches are answered in order; the caller keeps one in flight. */
 export function workerBatchWriter(path: string): SqliteBatchWriter {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, insert: INSERT } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, insert: INSERT, types: EVENT_TYPES } });
   // An idle writer must not keep the process alive; nothing is acknowledged before it is committed.
   worker.unref();
   let nextId = 1;
@@ -133,22 +134,15 @@ export function workerBatchWriter(path: string): SqliteBatchWriter {
   });
   return {
     write(events) {
-      const rows: (string | number)[] = new Array(events.length * 6);
-      for (let i = 0, k = 0; i < events.length; i++, k += 6) {
-        const e = events[i]!;
-        rows[k] = e.pos;
-        rows[k + 1] = e.workflowId;
-        rows[k + 2] = e.seq;
-        rows[k + 3] = typeCode(e.type);
-        rows[k + 4] = e.time;
-        rows[k + 5] = JSON.stringify(e.payload);
-      }
+      // One JSON text for the whole batch: one native stringify here, one string to copy across,
+      // and the parsing and per-row work happen on the writer's core.
+      const batch = JSON.stringify(events);
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // Held while a write is in flight, so the process waits for the commit it was promised.
         worker.ref();
-        worker.postMessage({ id, rows });
+        worker.postMessage({ id, batch });
       }).finally(() => {
         if (pending.size === 0) worker.unref();
       });
