@@ -4,6 +4,8 @@ import type { AnyWorkflowDefinition } from '../workflow/define.js';
 import { type CompiledDefinition, compileDefinition } from './compiled-definition.js';
 import { UnknownWorkflowError } from './errors.js';
 
+const INITIAL_ROWS = 1024;
+
 /**
  * Everything kept per workflow definition: its compiled form, the row index shared by the
  * primary and the mirror (the same instance sits in the same row of both matrices, so a batch
@@ -15,8 +17,9 @@ export class Fleet {
   readonly mirror: StateMatrix;
 
   constructor(readonly compiled: CompiledDefinition) {
-    this.primary = new StateMatrix(compiled.layout);
-    this.mirror = new StateMatrix(compiled.layout);
+    // Fleets are usually large: start at 1,024 rows rather than grow through ten doublings.
+    this.primary = new StateMatrix(compiled.layout, INITIAL_ROWS);
+    this.mirror = new StateMatrix(compiled.layout, INITIAL_ROWS);
   }
 
   /**

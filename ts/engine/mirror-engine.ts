@@ -14,11 +14,13 @@ import type { InstanceRuntime } from './instance.js';
 import { jsonEqual } from './json-equal.js';
 import { applyCommandEvent, isInboundEvent, runStep } from './step.js';
 
+const NO_COMMANDS: readonly Command[] = Object.freeze([]);
+
 /** A mirror instance. */
 export interface MirrorInstance extends InstanceRuntime {
   readonly fleet: Fleet;
   /** Commands the replay issued that the history has not confirmed yet. */
-  expected: Command[];
+  expected: readonly Command[];
   expectedHead: number;
   /** Time of the last inbound event (timer fire times derive from it). */
   triggerTime: number;
@@ -122,7 +124,7 @@ export class MirrorEngine {
       }
       const issued = runStep(instance, event, event.payload, this.ctx, this.guard);
       instance.triggerTime = event.time;
-      instance.expected = issued.length > 0 ? (issued as Command[]) : [];
+      instance.expected = issued.length > 0 ? (issued as Command[]) : NO_COMMANDS;
       instance.expectedHead = 0;
       fleet.mirror.writeState(instance.row, instance.state);
     } else {
@@ -147,7 +149,7 @@ export class MirrorEngine {
       status: 'running',
       startedFingerprint: fingerprint,
       fleet,
-      expected: [],
+      expected: NO_COMMANDS,
       expectedHead: 0,
       triggerTime: 0,
       nonDeterministic: false,
@@ -170,6 +172,12 @@ export class MirrorEngine {
     instance.expectedHead++;
     const mismatch = commandMismatch(command, event, instance.triggerTime);
     if (mismatch !== undefined) this.nonDeterminism(instance, event.seq, mismatch);
+    // All confirmed: let the commands go now rather than at the instance's next event, which in a
+    // fleet's interleaved history may be far away (they would outlive the young generation).
+    if (instance.expectedHead === instance.expected.length) {
+      instance.expected = NO_COMMANDS;
+      instance.expectedHead = 0;
+    }
   }
 
   private nonDeterminism(instance: MirrorInstance, seq: number, detail: string): void {
