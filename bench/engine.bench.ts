@@ -18,7 +18,7 @@ import { machineInfo } from './machine.js';
 import { recordHistory, runPipeline } from './workloads.js';
 
 const REPLAY_INSTANCES = Number(process.env.BENCH_REPLAY_INSTANCES ?? 20_000);
-const PIPELINE_INSTANCES = Number(process.env.BENCH_PIPELINE_INSTANCES ?? 5_000);
+const PIPELINE_INSTANCES = Number(process.env.BENCH_PIPELINE_INSTANCES ?? 10_000);
 const caseOptions = { minSamples: 5, maxTime: 4 };
 
 /**

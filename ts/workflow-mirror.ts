@@ -296,13 +296,18 @@ export class WorkflowMirror {
   }
 
   private detectorFleet(fleet: Fleet): DetectorFleet {
-    return {
-      name: fleet.compiled.name,
-      layout: fleet.compiled.layout,
-      primary: fleet.primary,
-      mirror: fleet.mirror,
-      index: fleet.index,
-    };
+    let view = this.detectorFleets.get(fleet);
+    if (view === undefined) {
+      view = {
+        name: fleet.compiled.name,
+        layout: fleet.compiled.layout,
+        primary: fleet.primary,
+        mirror: fleet.mirror,
+        index: fleet.index,
+      };
+      this.detectorFleets.set(fleet, view);
+    }
+    return view;
   }
 
   private afterPrimaryApplied(fleet: Fleet, row: number, event: HistoryEvent): void {

@@ -214,7 +214,8 @@ export class AnomalyDetector {
       }
       open.set(row, signature);
       // Copied now: the buffers are reused and the matrices keep changing while the report is built.
-      (found ??= []).push({
+      found ??= [];
+      found.push({
         row,
         seq,
         deviation,

@@ -13,7 +13,7 @@ import type { EventListener, EventLog } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
-import { decodeRows, ROW_COLUMNS, typeCode } from './sqlite-rows.js';
+import { decodeRows, ROW_COLUMNS } from './sqlite-rows.js';
 import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 

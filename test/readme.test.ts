@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteEventLog } from '../ts/index.js';
+
+const root = new URL('..', import.meta.url);
+
+describe('README', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wfmirror-readme-'));
+  const cwd = process.cwd();
+  afterAll(() => {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens with the install-and-demo command and the test command', () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const commands = firstBlock
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim())
+      .filter(Boolean);
+    expect(commands).toEqual(['npm install && npx wfmirror demo', 'npm test']);
+  });
+
+  it('shows library code that is examples/readme-order.ts, which compiles (tsc) and runs', async () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const shown = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const file = readFileSync(new URL('examples/readme-order.ts', root), 'utf8');
+    const body = file.slice(file.indexOf('\nimport ') + 1);
+    expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+
+    // It writes ./wfmirror.db: run it in a scratch folder (vitest runs this file in a forked process).
+    process.chdir(dir);
+    await import('../examples/readme-order.js');
+    const log = SqliteEventLog.open({ path: join(dir, 'wfmirror.db') });
+    const history = await log.readInstance('order-42');
+    await log.close();
+    expect(history.map((e) => e.type)).toEqual([
+      'WorkflowStarted',
+      'ActivityScheduled',
+      'ActivityCompleted',
+      'WorkflowCompleted',
+    ]);
+  });
+});
