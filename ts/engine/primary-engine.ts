@@ -306,7 +306,15 @@ export class PrimaryEngine {
         try {
           // Outcomes that arrive after the workflow ended (a timer or activity it no longer waits for) are dropped, not logged.
           if (instance.status === 'running') {
-            const applied = await this.appendInbound(instance, item.event);
+            let stored: HistoryEvent[];
+            try {
+              stored = await this.options.log.append(instance.workflowId, instance.seq, [item.event]);
+            } catch (error) {
+              stored = await this.recordUnrecordable(instance, item.event, error);
+            }
+            this.stats.eventsAppended += stored.length;
+            const applied = stored[0]!;
+            instance.seq = applied.seq;
             instance.queue.shift();
             appended = true;
             const commands = this.applyInbound(instance, applied);
@@ -333,25 +341,18 @@ export class PrimaryEngine {
     }
   }
 
-  /** Appends an inbound event; an activity result the log cannot record is recorded as that activity's failure. */
-  private async appendInbound(instance: PrimaryInstance, event: NewEvent): Promise<HistoryEvent> {
-    let stored: HistoryEvent[];
-    try {
-      stored = await this.options.log.append(instance.workflowId, instance.seq, [event]);
-    } catch (error) {
-      if (!(error instanceof MalformedEventError) || event.type !== 'ActivityCompleted') throw error;
-      // Recorded, replayable, nothing lost: the implementation returned something that is not JSON.
-      const failed: NewEvent = {
-        type: 'ActivityFailed',
-        time: event.time,
-        payload: { name: event.payload.name, scheduledSeq: event.payload.scheduledSeq, error: error.message, attempts: 1 },
-      };
-      stored = await this.options.log.append(instance.workflowId, instance.seq, [failed]);
-    }
-    this.stats.eventsAppended += stored.length;
-    const applied = stored[0]!;
-    instance.seq = applied.seq;
-    return applied;
+  /**
+   * The log refused an inbound event. An activity result it cannot record (not JSON) is recorded
+   * as that activity's failure instead: replayable, nothing lost. Anything else is rethrown.
+   */
+  private recordUnrecordable(instance: PrimaryInstance, event: NewEvent, error: unknown): Promise<HistoryEvent[]> {
+    if (!(error instanceof MalformedEventError) || event.type !== 'ActivityCompleted') return Promise.reject(error);
+    const failed: NewEvent = {
+      type: 'ActivityFailed',
+      time: event.time,
+      payload: { name: event.payload.name, scheduledSeq: event.payload.scheduledSeq, error: error.message, attempts: 1 },
+    };
+    return this.options.log.append(instance.workflowId, instance.seq, [failed]);
   }
 
   /**
@@ -390,12 +391,16 @@ export class PrimaryEngine {
   }
 
   /** Appends the command events of a handler run, then starts executing them. */
-  private async issue(instance: PrimaryInstance, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
-    const fleet = instance.fleet;
+  private issue(instance: PrimaryInstance, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
     const now = this.options.clock.now();
     const events = commands.map((command) => commandEvent(command, trigger.time, now));
     instance.unissued = { trigger, commands };
-    const stored = await this.options.log.append(instance.workflowId, instance.seq, events);
+    return this.options.log.append(instance.workflowId, instance.seq, events).then((stored) => this.issued(instance, stored));
+  }
+
+  /** The command events are in the log: apply them and execute the commands. */
+  private issued(instance: PrimaryInstance, stored: readonly HistoryEvent[]): void {
+    const fleet = instance.fleet;
     instance.unissued = undefined;
     this.stats.eventsAppended += stored.length;
     for (const event of stored) {
