@@ -106,6 +106,29 @@ export const order = defineWorkflow({
   significant: ['charge.completed', 'completed', 'failed'],
 });
 
+/**
+ * A changed deployment of the same workflow (same name and version): its charge handler adds a 2%
+ * surcharge. Run on a primary whose mirror has `order`, it is version skew; the demo and the
+ * tests inject it that way.
+ */
+export const surchargedOrder = defineWorkflow({
+  name: order.name,
+  version: order.version,
+  state,
+  activities,
+  on: {
+    ...orderHandlers,
+    completed: {
+      ...orderHandlers.completed,
+      charge(s, result, ctx) {
+        s.paid += Math.round(result.amount * 102) / 100;
+        dispatchWhenReady(s, ctx);
+      },
+    },
+  },
+  significant: order.significant,
+});
+
 /** Activity implementations for simulations: instant, with a transient charge failure on some orders. */
 export function simulatedOrderActivities(): {
   reserve: (input: { items: number }) => { reserved: boolean };

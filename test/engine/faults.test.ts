@@ -4,10 +4,10 @@
  * instance is reported. Plus a large clean run that must raise nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { order, orderHandlers, simulatedOrderActivities } from '../../examples/order.js';
+import { order, simulatedOrderActivities, surchargedOrder } from '../../examples/order.js';
 import { demoId, demoInput, getsDiscount } from '../../ts/cli/demo-faults.js';
 import type { AnomalyReport, Fault, MirrorRunStats } from '../../ts/index.js';
-import { defineWorkflow, EXPECTED_CAUSE, VirtualClock, WorkflowMirror } from '../../ts/index.js';
+import { EXPECTED_CAUSE, VirtualClock, WorkflowMirror } from '../../ts/index.js';
 
 const FLEET = 30;
 /** The faulted instance: index 14 gets a discount signal (getsDiscount), so every fault has something to hit. */
@@ -15,28 +15,6 @@ const TARGET = 14;
 const TARGET_ID = demoId(TARGET);
 const INPUT = demoInput(TARGET);
 const THRESHOLD = 0.5;
-
-/** The order workflow whose charge handler adds a 2% surcharge: code the mirror does not run. */
-const surchargedOrder = defineWorkflow({
-  name: order.name,
-  version: order.version,
-  state: order.state,
-  activities: order.activities,
-  on: {
-    ...orderHandlers,
-    completed: {
-      ...orderHandlers.completed,
-      charge(s, result, ctx) {
-        s.paid += Math.round(result.amount * 102) / 100;
-        if (s.status === 'reserving' && s.reserved && s.paid > 0) {
-          s.status = 'shipping';
-          ctx.sleep(s.express ? 60_000 : 3_600_000, 'dispatch');
-        }
-      },
-    },
-  },
-  significant: order.significant,
-});
 
 async function runFleet(
   instances: number,

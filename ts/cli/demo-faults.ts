@@ -2,10 +2,9 @@
  * The faults the demo injects: one of each kind, on instances spread over the fleet, so the
  * summary can show each was caught with the right cause and nothing else was flagged.
  */
-import { type OrderInput, order, orderHandlers } from '../../examples/order.js';
+import { type OrderInput, surchargedOrder } from '../../examples/order.js';
 import type { AnomalyCause } from '../anomaly/report.js';
 import { EXPECTED_CAUSE, type Fault } from '../engine/faults.js';
-import { defineWorkflow } from '../workflow/define.js';
 
 /** The demo's input for instance i: deterministic, varied. */
 export function demoInput(i: number): OrderInput {
@@ -21,28 +20,6 @@ export function demoId(i: number): string {
 export function getsDiscount(i: number): boolean {
   return i % 10 === 4;
 }
-
-/** A copy of the order workflow whose charge handler adds a 2% surcharge: code the mirror does not run. */
-const changedOrder = defineWorkflow({
-  name: order.name,
-  version: order.version,
-  state: order.state,
-  activities: order.activities,
-  on: {
-    ...orderHandlers,
-    completed: {
-      ...orderHandlers.completed,
-      charge(s, result, ctx) {
-        s.paid += Math.round(result.amount * 102) / 100;
-        if (s.status === 'reserving' && s.reserved && s.paid > 0) {
-          s.status = 'shipping';
-          ctx.sleep(s.express ? 60_000 : 3_600_000, 'dispatch');
-        }
-      },
-    },
-  },
-  significant: order.significant,
-});
 
 /** One injected fault with what the demo expects the mirror to say. */
 export interface PlannedFault {
@@ -62,7 +39,7 @@ export function demoFaults(instances: number): PlannedFault[] {
     { kind: 'corrupt-field', workflowId: pick(0.11), field: 'total', value: 0, afterEvent: 'charge.completed' },
     { kind: 'duplicate-delivery', workflowId: pick(0.27), event: 'charge.completed' },
     { kind: 'drop-delivery', workflowId: pick(0.43), event: 'signal.discount' },
-    { kind: 'changed-handler', workflowId: pick(0.59), definition: changedOrder },
+    { kind: 'changed-handler', workflowId: pick(0.59), definition: surchargedOrder },
     {
       kind: 'altered-result',
       workflowId: pick(0.71),

@@ -5,12 +5,11 @@
  * against the command event the history recorded; a mismatch is non-determinism.
  */
 import type { HistoryEvent } from '../history/events.js';
-import { stringHash } from '../state/string-hash.js';
 import type { Command } from './commands.js';
 import { describeCommand } from './commands.js';
 import type { Fleet, FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
-import type { InstanceRuntime } from './instance.js';
+import { type InstanceRuntime, newInstanceRuntime } from './instance.js';
 import { jsonEqual } from './json-equal.js';
 import { applyCommandEvent, isInboundEvent, runStep } from './step.js';
 
@@ -140,14 +139,7 @@ export class MirrorEngine {
     const row = fleet.rowFor(workflowId);
     const compiled = fleet.compiled;
     const instance: MirrorInstance = {
-      workflowId,
-      idHash: stringHash(workflowId),
-      compiled,
-      row,
-      state: compiled.layout.initialState(),
-      seq: 0,
-      status: 'running',
-      startedFingerprint: fingerprint,
+      ...newInstanceRuntime(workflowId, compiled, row, fingerprint),
       fleet,
       expected: NO_COMMANDS,
       expectedHead: 0,

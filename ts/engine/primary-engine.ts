@@ -10,7 +10,6 @@ import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js
 import type { EventLog } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { validateEvent } from '../history/validate-event.js';
-import { stringHash } from '../state/string-hash.js';
 import { type ActivityImplementations, type ActivityOutcome, runActivity } from './activity-runner.js';
 import type { Command } from './commands.js';
 import type { CompiledDefinition } from './compiled-definition.js';
@@ -26,7 +25,7 @@ import {
 import type { FaultPlan } from './faults.js';
 import type { Fleet, FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
-import type { InstanceRuntime } from './instance.js';
+import { type InstanceRuntime, newInstanceRuntime } from './instance.js';
 import { applyCommandEvent, eventKey, runStep } from './step.js';
 
 /** What the primary remembers of an event its handler consumed (for diagnosing anomalies). */
@@ -250,14 +249,7 @@ export class PrimaryEngine {
   private createInstance(workflowId: string, compiled: CompiledDefinition, fleet: Fleet): PrimaryInstance {
     const row = fleet.rowFor(workflowId);
     const instance: PrimaryInstance = {
-      workflowId,
-      idHash: stringHash(workflowId),
-      compiled,
-      row,
-      state: compiled.layout.initialState(),
-      seq: 0,
-      status: 'running',
-      startedFingerprint: compiled.fingerprint,
+      ...newInstanceRuntime(workflowId, compiled, row, compiled.fingerprint),
       fleet,
       queue: [],
       busy: false,
