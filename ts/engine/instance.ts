@@ -1,4 +1,3 @@
-import { stringHash } from '../state/string-hash.js';
 import type { CompiledDefinition } from './compiled-definition.js';
 
 /** Lifecycle of an instance. */
@@ -19,23 +18,4 @@ export interface InstanceRuntime {
   status: InstanceStatus;
   /** Fingerprint recorded when the instance started (the code that started it). */
   startedFingerprint: string;
-}
-
-/** The fields every engine's instance starts with: state at its initial values, seq 0, running. */
-export function newInstanceRuntime(
-  workflowId: string,
-  compiled: CompiledDefinition,
-  row: number,
-  startedFingerprint: string,
-): InstanceRuntime {
-  return {
-    workflowId,
-    idHash: stringHash(workflowId),
-    compiled,
-    row,
-    state: compiled.layout.initialState(),
-    seq: 0,
-    status: 'running',
-    startedFingerprint,
-  };
 }

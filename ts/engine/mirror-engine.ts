@@ -5,11 +5,12 @@
  * against the command event the history recorded; a mismatch is non-determinism.
  */
 import type { HistoryEvent } from '../history/events.js';
+import { stringHash } from '../state/string-hash.js';
 import type { Command } from './commands.js';
 import { describeCommand } from './commands.js';
 import type { Fleet, FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
-import { type InstanceRuntime, newInstanceRuntime } from './instance.js';
+import type { InstanceRuntime } from './instance.js';
 import { jsonEqual } from './json-equal.js';
 import { applyCommandEvent, isInboundEvent, runStep } from './step.js';
 
@@ -139,7 +140,16 @@ export class MirrorEngine {
     const row = fleet.rowFor(workflowId);
     const compiled = fleet.compiled;
     const instance: MirrorInstance = {
-      ...newInstanceRuntime(workflowId, compiled, row, fingerprint),
+      // Spelled out, not spread from a shared helper: a literal gives every instance one fast
+      // hidden class; a spread measured 5x slower replay (dictionary-mode objects).
+      workflowId,
+      idHash: stringHash(workflowId),
+      compiled,
+      row,
+      state: compiled.layout.initialState(),
+      seq: 0,
+      status: 'running',
+      startedFingerprint: fingerprint,
       fleet,
       expected: NO_COMMANDS,
       expectedHead: 0,
