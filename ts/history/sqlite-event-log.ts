@@ -18,7 +18,7 @@ import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js'
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
 /** Batches the worker writer may hold at once: enough to keep it committing while the engines work. */
-const MAX_BATCHES_IN_FLIGHT = 4;
+const MAX_BATCHES_IN_FLIGHT = 8;
 
 /** Options of {@link SqliteEventLog.open}. */
 export interface SqliteEventLogOptions {
