@@ -61,6 +61,12 @@ export interface QueuedEvent {
   readonly waiter: { resolve(): void; reject(error: unknown): void } | undefined;
 }
 
+/**
+ * The primary hands every payload over to the log: values given to the engine (start input,
+ * signal payloads, activity results, call inputs) become history, deep-frozen rather than copied.
+ */
+const OWNED = { owned: true } as const;
+
 /** Deliveries kept per instance for diagnosis. */
 export const JOURNAL_LIMIT = 256;
 
@@ -149,7 +155,7 @@ export class PrimaryEngine {
     try {
       let stored: HistoryEvent[];
       try {
-        stored = await this.options.log.append(workflowId, 0, [event]);
+        stored = await this.options.log.append(workflowId, 0, [event], OWNED);
       } catch (error) {
         if (error instanceof WrongExpectedSeqError) throw new DuplicateWorkflowError(workflowId, error);
         throw error;
@@ -310,7 +316,7 @@ export class PrimaryEngine {
           if (instance.status === 'running') {
             let stored: HistoryEvent[];
             try {
-              stored = await this.options.log.append(instance.workflowId, instance.seq, [item.event]);
+              stored = await this.options.log.append(instance.workflowId, instance.seq, [item.event], OWNED);
             } catch (error) {
               stored = await this.recordUnrecordable(instance, item.event, error);
             }
@@ -354,7 +360,7 @@ export class PrimaryEngine {
       time: event.time,
       payload: { name: event.payload.name, scheduledSeq: event.payload.scheduledSeq, error: error.message, attempts: 1 },
     };
-    return this.options.log.append(instance.workflowId, instance.seq, [failed]);
+    return this.options.log.append(instance.workflowId, instance.seq, [failed], OWNED);
   }
 
   /**
@@ -397,7 +403,7 @@ export class PrimaryEngine {
     const now = this.options.clock.now();
     const events = commands.map((command) => commandEvent(command, trigger.time, now));
     instance.unissued = { trigger, commands };
-    return this.options.log.append(instance.workflowId, instance.seq, events).then((stored) => this.issued(instance, stored));
+    return this.options.log.append(instance.workflowId, instance.seq, events, OWNED).then((stored) => this.issued(instance, stored));
   }
 
   /** The command events are in the log: apply them and execute the commands. */

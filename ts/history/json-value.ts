@@ -50,6 +50,34 @@ export function copyJson(value: unknown): Json {
   }
 }
 
+/**
+ * Checks `value` exactly as {@link copyJson} does, but freezes it in place instead of copying:
+ * for callers that hand the value over to the log (see `AppendOptions.owned`). Saves the copy's
+ * allocations, which on a durable pipeline were a fifth of the engines' time.
+ */
+export function adoptJson(value: unknown): Json {
+  const reuse = !walking;
+  const path = reuse ? sharedPath : [];
+  const ancestors = reuse ? sharedAncestors : [];
+  walking = true;
+  try {
+    // Frozen only once the whole value is known to be JSON: a refused value is left as it was.
+    if (adoptable(value, path, ancestors)) return deepFreezeJson(value as Json);
+    path.length = 0;
+    ancestors.length = 0;
+    return copy(value, path, ancestors);
+  } catch (e) {
+    if (e instanceof PathlessProblem) throw new NotJsonError(formatPath(path), e.problem);
+    throw e;
+  } finally {
+    if (reuse) {
+      walking = false;
+      sharedPath.length = 0;
+      sharedAncestors.length = 0;
+    }
+  }
+}
+
 const sharedPath: (string | number)[] = [];
 const sharedAncestors: object[] = [];
 let walking = false;
@@ -89,6 +117,45 @@ function copy(value: unknown, path: (string | number)[], ancestors: object[]): J
     default:
       throw new PathlessProblem(`must be JSON, not a ${typeof value}`);
   }
+}
+
+/**
+ * Checks a value for {@link adoptJson} without changing it. Returns true when it can be frozen in
+ * place as it is; false when it holds a -0 (JSON gives 0 back) or an object frozen by someone else
+ * (it cannot be normalised in place), and the caller should copy instead.
+ */
+function adoptable(value: unknown, path: (string | number)[], ancestors: object[]): boolean {
+  if (typeof value !== 'object' || value === null) {
+    copy(value, path, ancestors); // checks primitives, throws for what JSON cannot carry
+    return !Object.is(value, -0);
+  }
+  if (ancestors.includes(value)) throw new PathlessProblem('refers back to an enclosing value (a cycle cannot be JSON)');
+  if (ancestors.length >= MAX_JSON_DEPTH) throw new PathlessProblem(`is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  let ok = !Object.isFrozen(value);
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      if (!adoptable(value[i], path, ancestors)) ok = false;
+      path.pop();
+    }
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      throw new PathlessProblem(
+        `must be a plain object, array or primitive, not ${typeof name === 'string' ? name : 'a class instance'}`,
+      );
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      path.push(key);
+      if (!adoptable(record[key], path, ancestors)) ok = false;
+      path.pop();
+    }
+  }
+  ancestors.pop();
+  return ok;
 }
 
 function copyObject(value: object, path: (string | number)[], ancestors: object[]): Json {

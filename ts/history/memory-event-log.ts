@@ -4,7 +4,7 @@
  */
 
 import { InvalidArgumentError, LogClosedError, WrongExpectedSeqError } from './errors.js';
-import type { EventListener, EventLog } from './event-log.js';
+import type { AppendOptions, EventListener, EventLog } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
@@ -32,22 +32,22 @@ export class MemoryEventLog implements EventLog {
   }
 
   /** See {@link EventLog.append}. Completes synchronously; the promise only carries the result. */
-  async append(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): Promise<HistoryEvent[]> {
-    return this.appendSync(workflowId, expectedSeq, events);
+  async append(workflowId: string, expectedSeq: number, events: readonly NewEvent[], options?: AppendOptions): Promise<HistoryEvent[]> {
+    return this.appendSync(workflowId, expectedSeq, events, options);
   }
 
   /**
    * {@link append} without the promise, for benchmarks and synchronous setup code.
    * @throws MalformedEventError, InvalidArgumentError, WrongExpectedSeqError, LogClosedError
    */
-  appendSync(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): HistoryEvent[] {
+  appendSync(workflowId: string, expectedSeq: number, events: readonly NewEvent[], options?: AppendOptions): HistoryEvent[] {
     if (this.#closed) throw new LogClosedError('append');
     checkAppendArgs(workflowId, expectedSeq, events);
     const history = this.#instances.get(workflowId);
     const head = history === undefined ? 0 : history.length;
     if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
     // Every event is checked before any is stored: a refused append writes nothing.
-    const out = admitEvents(workflowId, head + 1, this.#all.length + 1, events);
+    const out = admitEvents(workflowId, head + 1, this.#all.length + 1, events, options?.owned === true);
     if (out.length === 0) return [];
     if (history === undefined) this.#instances.set(workflowId, out.slice());
     else for (const e of out) history.push(e);

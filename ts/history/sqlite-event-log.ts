@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { EventLogUnavailableError, InvalidArgumentError, LogClosedError, quoteId, WrongExpectedSeqError } from './errors.js';
-import type { EventListener, EventLog } from './event-log.js';
+import type { AppendOptions, EventListener, EventLog } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
@@ -149,7 +149,7 @@ export class SqliteEventLog implements EventLog {
    * resolves after its batch commits. If that commit fails, every append of the batch rejects with
    * EventLogUnavailableError and none of them is written. An empty `events` resolves to [] at once.
    */
-  append(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): Promise<HistoryEvent[]> {
+  append(workflowId: string, expectedSeq: number, events: readonly NewEvent[], options?: AppendOptions): Promise<HistoryEvent[]> {
     let admitted: HistoryEvent[];
     try {
       if (this.#closed) throw new LogClosedError('append');
@@ -157,7 +157,7 @@ export class SqliteEventLog implements EventLog {
       const head = this.#headOf(workflowId);
       if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
       this.#nextPos ??= this.#read(() => Number(this.#selectLastPos.get() ?? 0) + 1);
-      admitted = admitEvents(workflowId, expectedSeq + 1, this.#nextPos, events);
+      admitted = admitEvents(workflowId, expectedSeq + 1, this.#nextPos, events, options?.owned === true);
     } catch (error) {
       return Promise.reject(error);
     }
