@@ -403,7 +403,9 @@ export class PrimaryEngine {
     const now = this.options.clock.now();
     const events = commands.map((command) => commandEvent(command, trigger.time, now));
     instance.unissued = { trigger, commands };
-    return this.options.log.append(instance.workflowId, instance.seq, events, OWNED).then((stored) => this.issued(instance, stored));
+    return this.options.log
+      .append(instance.workflowId, instance.seq, events, OWNED)
+      .then((stored) => this.issued(instance, stored));
   }
 
   /** The command events are in the log: apply them and execute the commands. */

@@ -32,7 +32,12 @@ export class MemoryEventLog implements EventLog {
   }
 
   /** See {@link EventLog.append}. Completes synchronously; the promise only carries the result. */
-  async append(workflowId: string, expectedSeq: number, events: readonly NewEvent[], options?: AppendOptions): Promise<HistoryEvent[]> {
+  async append(
+    workflowId: string,
+    expectedSeq: number,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<HistoryEvent[]> {
     return this.appendSync(workflowId, expectedSeq, events, options);
   }
 
