@@ -19,8 +19,22 @@ export interface CompiledDefinition {
   readonly isSignificant: (event: HistoryEvent) => boolean;
 }
 
-/** Compiles a definition. */
+const compiledCache = new WeakMap<AnyWorkflowDefinition, CompiledDefinition>();
+
+/**
+ * Compiles a definition, once per definition object: engines, forks and tests that build their
+ * fleets again share the generated encoder, so its optimised code is not thrown away each time.
+ */
 export function compileDefinition(definition: AnyWorkflowDefinition): CompiledDefinition {
+  let compiled = compiledCache.get(definition);
+  if (compiled === undefined) {
+    compiled = compile(definition);
+    compiledCache.set(definition, compiled);
+  }
+  return compiled;
+}
+
+function compile(definition: AnyWorkflowDefinition): CompiledDefinition {
   return {
     definition,
     name: definition.name,
