@@ -46,38 +46,65 @@ export function runActivity(
   timeoutMs: number | undefined,
   wait: (ms: number) => Promise<void> = (ms) => sleepOn(clock, ms),
 ): ActivityOutcome | Promise<ActivityOutcome> {
-  const policy = retry === undefined ? DEFAULT_RETRY : { ...DEFAULT_RETRY, ...retry };
+  // A first attempt that returns a plain value allocates only its info object and the outcome:
+  // this runs once per activity of every workflow. The slow paths gather what they need in `run`.
   let first: unknown;
   try {
-    first = implementation(input as never, { ...info, attempt: 1 });
+    first = implementation(input as never, attemptInfo(info, 1));
   } catch (error) {
-    return retryAfter(1, errorText(error));
+    return retryAfter({ implementation, input, info, clock, retry, timeoutMs, wait }, 1, errorText(error));
   }
   if (!isThenable(first)) return { ok: true, result: first === undefined ? null : first };
-  return settle(first).then(
-    (result) => ({ ok: true as const, result }),
-    (error: unknown) => retryAfter(1, errorText(error)),
+  const run: ActivityRun = { implementation, input, info, clock, retry, timeoutMs, wait };
+  return settle(run, first).then(
+    (result): ActivityOutcome => ({ ok: true, result }),
+    (error: unknown) => retryAfter(run, 1, errorText(error)),
   );
+}
 
-  function settle(pending: unknown): Promise<unknown> {
-    const result = timeoutMs === undefined ? Promise.resolve(pending) : withTimeout(pending, timeoutMs, info.activity, clock);
-    return result.then((value) => (value === undefined ? null : value));
-  }
+/** What the slow paths (a promise, a retry) need to go on with an activity. */
+interface ActivityRun {
+  readonly implementation: ActivityImplementation;
+  readonly input: unknown;
+  readonly info: Omit<ActivityInfo, 'attempt'>;
+  readonly clock: Clock;
+  readonly retry: RetryPolicy | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly wait: (ms: number) => Promise<void>;
+}
 
-  async function retryAfter(failedAttempt: number, firstError: string): Promise<ActivityOutcome> {
-    let lastError = firstError;
-    let backoff = policy.backoffMs;
-    for (let attempt = failedAttempt + 1; attempt <= policy.attempts; attempt++) {
-      await wait(backoff);
-      backoff = Math.min(policy.maxBackoffMs, backoff * policy.factor);
-      try {
-        return { ok: true, result: await settle(implementation(input as never, { ...info, attempt })) };
-      } catch (error) {
-        lastError = errorText(error);
-      }
+function attemptInfo(info: Omit<ActivityInfo, 'attempt'>, attempt: number): ActivityInfo {
+  return {
+    workflowId: info.workflowId,
+    activity: info.activity,
+    scheduledSeq: info.scheduledSeq,
+    attempt,
+    idempotencyKey: info.idempotencyKey,
+  };
+}
+
+/** Waits for one attempt's result, under the per-attempt timeout if there is one. */
+function settle(run: ActivityRun, pending: unknown): Promise<unknown> {
+  const result =
+    run.timeoutMs === undefined ? Promise.resolve(pending) : withTimeout(pending, run.timeoutMs, run.info.activity, run.clock);
+  return result.then((value) => (value === undefined ? null : value));
+}
+
+/** Attempts after a failed one, with backoff, until one succeeds or the policy's attempts are spent. */
+async function retryAfter(run: ActivityRun, failedAttempt: number, firstError: string): Promise<ActivityOutcome> {
+  const policy = run.retry === undefined ? DEFAULT_RETRY : { ...DEFAULT_RETRY, ...run.retry };
+  let lastError = firstError;
+  let backoff = policy.backoffMs;
+  for (let attempt = failedAttempt + 1; attempt <= policy.attempts; attempt++) {
+    await run.wait(backoff);
+    backoff = Math.min(policy.maxBackoffMs, backoff * policy.factor);
+    try {
+      return { ok: true, result: await settle(run, run.implementation(run.input as never, attemptInfo(run.info, attempt))) };
+    } catch (error) {
+      lastError = errorText(error);
     }
-    return { ok: false, error: lastError, attempts: policy.attempts };
   }
+  return { ok: false, error: lastError, attempts: policy.attempts };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

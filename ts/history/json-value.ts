@@ -144,7 +144,9 @@ function adoptable(value: unknown, path: (string | number)[], ancestors: object[
       );
     }
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
+    // for-in rather than Object.keys: no array per object. A plain object's prototype (checked
+    // above) has no enumerable properties, so for-in sees exactly the own enumerable keys.
+    for (const key in record) {
       path.push(key);
       if (!adoptable(record[key], path, ancestors)) ok = false;
       path.pop();
