@@ -214,29 +214,33 @@ function describeEvent(event: HistoryEvent): string {
 
 /** Why a replayed command does not match the recorded command event, or undefined if it does. */
 function commandMismatch(command: Command, event: HistoryEvent, triggerTime: number): string | undefined {
-  const at = `at seq ${event.seq}`;
+  // Texts are built only on a mismatch: this runs for every command event of a replay.
   switch (event.type) {
     case 'ActivityScheduled':
       if (command.kind !== 'call')
-        return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
+        return `history has ${describeEvent(event)} at seq ${event.seq}, replay issued "${describeCommand(command)}"`;
       if (command.name !== event.payload.name) {
-        return `history schedules activity "${event.payload.name}" ${at}, replay calls "${command.name}" (activities called in another order or by changed code)`;
+        return `history schedules activity "${event.payload.name}" at seq ${event.seq}, replay calls "${command.name}" (activities called in another order or by changed code)`;
       }
       if (!jsonEqual(command.input, event.payload.input))
-        return `activity "${command.name}" ${at} was scheduled with other input than replay computes`;
+        return `activity "${command.name}" at seq ${event.seq} was scheduled with other input than replay computes`;
       return undefined;
     case 'TimerStarted':
       if (command.kind !== 'sleep')
-        return `history has ${describeEvent(event)} ${at}, replay issued "${describeCommand(command)}"`;
+        return `history has ${describeEvent(event)} at seq ${event.seq}, replay issued "${describeCommand(command)}"`;
       if (command.name !== event.payload.name || triggerTime + command.ms !== event.payload.fireAt) {
-        return `timer ${at}: history has "${event.payload.name}" firing at ${event.payload.fireAt}, replay has "${command.name}" at ${triggerTime + command.ms}`;
+        return `timer at seq ${event.seq}: history has "${event.payload.name}" firing at ${event.payload.fireAt}, replay has "${command.name}" at ${triggerTime + command.ms}`;
       }
       return undefined;
     case 'WorkflowCompleted':
-      if (command.kind !== 'complete') return `history completes the workflow ${at}, replay issued "${describeCommand(command)}"`;
-      return jsonEqual(command.result, event.payload.result) ? undefined : `workflow result ${at} differs from replay's`;
+      if (command.kind !== 'complete')
+        return `history completes the workflow at seq ${event.seq}, replay issued "${describeCommand(command)}"`;
+      return jsonEqual(command.result, event.payload.result)
+        ? undefined
+        : `workflow result at seq ${event.seq} differs from replay's`;
     case 'WorkflowFailed':
-      if (command.kind !== 'fail') return `history fails the workflow ${at}, replay issued "${describeCommand(command)}"`;
+      if (command.kind !== 'fail')
+        return `history fails the workflow at seq ${event.seq}, replay issued "${describeCommand(command)}"`;
       return undefined;
     default:
       return undefined;
