@@ -1,3 +1,5 @@
+import type { Json, NewEvent } from '../history/events.js';
+
 /** Commands are what handlers ask for, as data: the primary executes them, the mirror only checks them. */
 export type Command =
   | { readonly kind: 'call'; readonly name: string; readonly input: unknown }
@@ -16,5 +18,19 @@ export function describeCommand(command: Command): string {
       return 'complete';
     case 'fail':
       return `fail (${command.reason})`;
+  }
+}
+
+/** The history event that records a command. Timer fire times derive from the triggering event's time, so replay computes the same. */
+export function commandEvent(command: Command, triggerTime: number, now: number): NewEvent {
+  switch (command.kind) {
+    case 'call':
+      return { type: 'ActivityScheduled', time: now, payload: { name: command.name, input: command.input as Json } };
+    case 'sleep':
+      return { type: 'TimerStarted', time: now, payload: { name: command.name, fireAt: triggerTime + command.ms } };
+    case 'complete':
+      return { type: 'WorkflowCompleted', time: now, payload: { result: command.result as Json } };
+    case 'fail':
+      return { type: 'WorkflowFailed', time: now, payload: { reason: command.reason } };
   }
 }

@@ -1,4 +1,3 @@
-import { stringHash } from '../state/string-hash.js';
 /**
  * The primary: starts instances, runs handlers, executes their commands (activities with
  * retries and timeouts, timers on the injected clock) and appends every outcome to the log
@@ -6,13 +5,12 @@ import { stringHash } from '../state/string-hash.js';
  */
 
 import { WorkflowMirrorError } from '../base-error.js';
-import type { Clock, TimerHandle } from '../clock/clock.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
-import type { EventLog } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { validateEvent } from '../history/validate-event.js';
-import { type ActivityImplementations, type ActivityOutcome, runActivity } from './activity-runner.js';
-import type { Command } from './commands.js';
+import { stringHash } from '../state/string-hash.js';
+import { type ActivityOutcome, runActivity } from './activity-runner.js';
+import { type Command, commandEvent } from './commands.js';
 import type { CompiledDefinition } from './compiled-definition.js';
 import {
   DuplicateWorkflowError,
@@ -23,79 +21,26 @@ import {
   MissingActivityImplementationError,
   UnknownInstanceError,
 } from './errors.js';
-import type { FaultPlan } from './faults.js';
-import type { Fleet, FleetRegistry } from './fleet.js';
+import type { Fleet } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
-import type { InstanceRuntime } from './instance.js';
+import {
+  JOURNAL_LIMIT,
+  type PrimaryEngineOptions,
+  type PrimaryInstance,
+  type PrimaryStats,
+  type QueuedEvent,
+} from './primary-instance.js';
+
 import { applyCommandEvent, eventKey, runStep } from './step.js';
 
-/** What the primary remembers of an event its handler consumed (for diagnosing anomalies). */
-export interface JournalEntry {
-  readonly seq: number;
-  readonly type: HistoryEvent['type'];
-  /** The payload the handler actually received. */
-  readonly payload: unknown;
-}
-
-/** An instance on the primary. */
-export interface PrimaryInstance extends InstanceRuntime {
-  readonly fleet: Fleet;
-  /** Inbound events waiting for their step; one step runs at a time, in order. */
-  readonly queue: QueuedEvent[];
-  /** True while a step of this instance runs. */
-  busy: boolean;
-  /** Handler deliveries since the last clean comparison, newest last, at most {@link JOURNAL_LIMIT}. */
-  readonly journal: JournalEntry[];
-  /** Seq up to which the journal was dropped after a clean comparison (0: complete from the start). */
-  journalFrom: number;
-  /** Set when the log refused or failed an append; the instance (its queue intact) waits for {@link PrimaryEngine.resume}. */
-  stalled: WorkflowMirrorError | undefined;
-  /** Commands a handler issued whose events are not in the log yet (kept across a stall, appended first on resume). */
-  unissued: { readonly trigger: HistoryEvent; readonly commands: readonly Command[] } | undefined;
-  readonly timers: Set<TimerHandle>;
-}
-
-/** An inbound event waiting for its step, and who waits for it (signals do). */
-export interface QueuedEvent {
-  readonly event: NewEvent;
-  readonly waiter: { resolve(): void; reject(error: unknown): void } | undefined;
-}
+export type { JournalEntry, PrimaryEngineOptions, PrimaryInstance, PrimaryStats, QueuedEvent } from './primary-instance.js';
+export { JOURNAL_LIMIT } from './primary-instance.js';
 
 /**
  * The primary hands every payload over to the log: values given to the engine (start input,
  * signal payloads, activity results, call inputs) become history, deep-frozen rather than copied.
  */
 const OWNED = { owned: true } as const;
-
-/** Deliveries kept per instance for diagnosis. */
-export const JOURNAL_LIMIT = 256;
-
-/** Options of {@link PrimaryEngine}. */
-export interface PrimaryEngineOptions {
-  readonly log: EventLog;
-  readonly fleets: FleetRegistry;
-  readonly activities: ActivityImplementations;
-  readonly clock: Clock;
-  /** Swap Date.now / Math.random for throwing stand-ins while handlers run. Default true. */
-  readonly guardDeterminism?: boolean;
-  readonly faults?: FaultPlan;
-  /** Called after each event is applied (handler run or command appended), in seq order per instance. */
-  readonly onApplied?: (instance: PrimaryInstance, event: HistoryEvent, fleet: Fleet) => void;
-  /** Errors no caller is waiting for: a handler that threw later in a run, a stalled instance. */
-  readonly onError?: (error: WorkflowMirrorError) => void;
-}
-
-/** Counters of a primary. */
-export interface PrimaryStats {
-  eventsAppended: number;
-  handlersRun: number;
-  activitiesRun: number;
-  activityFailures: number;
-  started: number;
-  completed: number;
-  failed: number;
-  stalled: number;
-}
 
 /** The executing engine. */
 export class PrimaryEngine {
@@ -539,19 +484,5 @@ export class PrimaryEngine {
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
-  }
-}
-
-/** The history event that records a command. Timer fire times derive from the triggering event's time, so replay computes the same. */
-function commandEvent(command: Command, triggerTime: number, now: number): NewEvent {
-  switch (command.kind) {
-    case 'call':
-      return { type: 'ActivityScheduled', time: now, payload: { name: command.name, input: command.input as Json } };
-    case 'sleep':
-      return { type: 'TimerStarted', time: now, payload: { name: command.name, fireAt: triggerTime + command.ms } };
-    case 'complete':
-      return { type: 'WorkflowCompleted', time: now, payload: { result: command.result as Json } };
-    case 'fail':
-      return { type: 'WorkflowFailed', time: now, payload: { reason: command.reason } };
   }
 }
