@@ -50,12 +50,26 @@ export interface SqliteStorageInfo {
   readonly synchronous: number;
 }
 
-/** An append waiting for its batch's commit; its events are already numbered (seq and pos). */
-interface PendingAppend {
-  readonly workflowId: string;
-  readonly events: HistoryEvent[];
-  readonly resolve: (events: HistoryEvent[]) => void;
-  readonly reject: (error: unknown) => void;
+/**
+ * The appends that commit together, and the one promise they all wait on: each append only
+ * chains a `then` on it (a promise and a closure) rather than owning a promise, its resolvers
+ * and a record, which on the durable path was the largest allocation per event.
+ */
+class Batch {
+  /** The instance of each append, in order (to roll their heads back if the batch fails). */
+  readonly workflowIds: string[] = [];
+  /** The batch's events in pos order: what the writer gets and the listeners see. */
+  readonly events: HistoryEvent[] = [];
+  readonly committed: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.committed = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 type Timer = { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout };
@@ -80,9 +94,8 @@ export class SqliteEventLog implements EventLog {
   readonly #heads = new Map<string, number>();
   /** The pos the next accepted event gets; undefined = load from disk (at open, after a failed batch). */
   #nextPos: number | undefined;
-  #queue: PendingAppend[] = [];
-  /** The queue's events in pos order: what the listeners get, without a concat at flush time. */
-  #queuedEvents: HistoryEvent[] = [];
+  /** The batch being formed: appends accepted and not yet handed to the writer. */
+  #queue = new Batch();
   #timer: Timer | undefined;
   #flushing = false;
   #closed = false;
@@ -90,7 +103,7 @@ export class SqliteEventLog implements EventLog {
 
   readonly #writer: SqliteBatchWriter;
   /** Batches handed to the writer and not committed yet, oldest first (the writer commits in order). */
-  #inFlight: (readonly PendingAppend[])[] = [];
+  #inFlight: Batch[] = [];
   /** How many batches may be in flight: 1 inline (it is synchronous), a few with the worker so both threads stay busy. */
   readonly #maxInFlight: number;
   /** True while the database was empty at open and only this log has written to it: every unknown instance's head is 0. */
@@ -165,12 +178,12 @@ export class SqliteEventLog implements EventLog {
     // Claim the seqs and positions now: the next append (even to this instance, in the same batch) follows these.
     this.#heads.set(workflowId, expectedSeq + admitted.length);
     this.#nextPos += admitted.length;
-    for (const e of admitted) this.#queuedEvents.push(e);
-    const promise = new Promise<HistoryEvent[]>((resolve, reject) => {
-      this.#queue.push({ workflowId, events: admitted, resolve, reject });
-    });
+    const batch = this.#queue;
+    batch.workflowIds.push(workflowId);
+    for (let i = 0; i < admitted.length; i++) batch.events.push(admitted[i]!);
+    const promise = batch.committed.then(() => admitted);
     // While a batch is being delivered, flushing again would deliver out of order: schedule instead.
-    if (this.#queuedEvents.length >= this.#maxBatch && !this.#flushing) this.#flush();
+    if (batch.events.length >= this.#maxBatch && !this.#flushing) this.#flush();
     else this.#schedule();
     return promise;
   }
@@ -238,7 +251,7 @@ export class SqliteEventLog implements EventLog {
           this.#idle = resolve;
         });
         this.#idle = undefined;
-      } else if (this.#queue.length > 0) {
+      } else if (this.#queue.workflowIds.length > 0) {
         this.#flush();
       } else {
         break;
@@ -295,75 +308,71 @@ export class SqliteEventLog implements EventLog {
       return;
     }
     const batch = this.#queue;
-    const events = this.#queuedEvents;
-    if (batch.length === 0) return;
-    this.#queue = [];
-    this.#queuedEvents = [];
+    if (batch.workflowIds.length === 0) return;
+    this.#queue = new Batch();
     this.#inFlight.push(batch);
     let written: Promise<void> | undefined;
     try {
-      written = this.#writer.write(events);
+      written = this.#writer.write(batch.events);
     } catch (cause) {
       this.#failed(batch, cause);
       return;
     }
-    if (written === undefined) this.#committed(batch, events);
+    if (written === undefined) this.#committed(batch);
     else
       written.then(
-        () => this.#committed(batch, events),
+        () => this.#committed(batch),
         (cause: unknown) => this.#failed(batch, cause),
       );
   }
 
   /**
-   * A batch was not written. It, every batch sent after it and every queued append were numbered
-   * on top of it, so none of them can be written either: all reject, and the writer is reset.
+   * A batch was not written. It, every batch sent after it and the batch being formed were
+   * numbered on top of it, so none of them can be written either: all reject, and the writer is reset.
    */
-  #failed(batch: readonly PendingAppend[], cause: unknown): void {
+  #failed(batch: Batch, cause: unknown): void {
     const index = this.#inFlight.indexOf(batch);
     if (index < 0) return; // already failed along with an earlier batch
-    const doomed = this.#inFlight.splice(index).flat();
-    const queued = this.#queue;
-    this.#queue = [];
-    this.#queuedEvents = [];
+    const doomed = this.#inFlight.splice(index);
+    const forming = this.#queue;
+    this.#queue = new Batch();
+    if (forming.workflowIds.length > 0) doomed.push(forming);
     this.#writer.reset();
-    this.#failBatch(queued.length > 0 ? [...doomed, ...queued] : doomed, cause);
+    this.#failBatches(doomed, cause);
   }
 
   /** A batch is on disk: deliver it to the listeners, resolve its appends, write what queued meanwhile. */
-  #committed(batch: readonly PendingAppend[], events: readonly HistoryEvent[]): void {
+  #committed(batch: Batch): void {
     if (this.#inFlight[0] !== batch) return; // failed along with an earlier batch
     this.#inFlight.shift();
     this.#flushing = true;
     try {
-      this.#listeners.emit(events);
+      this.#listeners.emit(batch.events);
     } finally {
       this.#flushing = false;
     }
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      p.resolve(p.events);
-    }
+    batch.resolve();
     // What queued while this batch was written (and what listeners appended) goes next.
-    if (this.#queue.length > 0) {
-      if (this.#queuedEvents.length >= this.#maxBatch) this.#flush();
+    const next = this.#queue;
+    if (next.workflowIds.length > 0) {
+      if (next.events.length >= this.#maxBatch) this.#flush();
       else this.#schedule();
     }
     this.#idle?.();
   }
 
-  /** Nothing of `batch` is on disk (the transaction rolled back): forget what it claimed and reject it all. */
-  #failBatch(batch: readonly PendingAppend[], cause: unknown): void {
+  /** Nothing of these batches is on disk (rolled back or never written): forget what they claimed and reject them. */
+  #failBatches(batches: readonly Batch[], cause: unknown): void {
     // Dropping cached heads and the next pos makes their next use reload them from disk: exactly
-    // the rolled-back state (the queue is empty now, so nothing else depends on them).
-    for (const p of batch) this.#heads.delete(p.workflowId);
+    // the rolled-back state (nothing queued depends on them any more).
+    for (const batch of batches) for (const id of batch.workflowIds) this.#heads.delete(id);
     this.#nextPos = undefined;
     this.#allHeadsKnown = false;
     this.#idle?.();
-    for (const p of batch) {
-      p.reject(
+    for (const batch of batches) {
+      batch.reject(
         new EventLogUnavailableError(
-          `append of ${p.events.length} event(s) to ${quoteId(p.workflowId)} was not written (its batch of ${batch.length} append(s) failed and was rolled back)`,
+          `a batch of ${batch.workflowIds.length} append(s) (${batch.events.length} event(s), first to ${quoteId(batch.workflowIds[0]!)}) was not written: it failed or followed one that failed, and was rolled back`,
           cause,
         ),
       );
