@@ -129,13 +129,8 @@ describe('bad input to start / signal', () => {
     expect(primary.instance('s1')!.state['x']).toBe(0);
   });
 
-  // Library bug (ts/engine/primary-engine.ts, signal -> pump -> stall): a signal whose payload the log
-  // refuses as malformed is the caller's error, yet it stalls the instance, and the refused event
-  // stays at the head of the instance's queue. The instance is stuck for good: every later event
-  // (signals, activity results, timers) waits behind it, and resume() retries the same malformed
-  // append and stalls again. Fix: validate the payload in signal() (copyJson / validateEvent) and
-  // reject before queueing, or drop a MalformedEventError'd SignalReceived from the queue and reject
-  // only its waiter.
+  // Regression: a malformed signal payload once stalled the instance for good (the refused event
+  // stayed at the head of its queue). signal() now validates it and rejects before queueing.
   it('a malformed signal payload does not stall the instance', async () => {
     const { primary, log, errors } = pair();
     await primary.start('simple', 's2');
@@ -394,14 +389,9 @@ describe('outcomes arriving while an instance is stalled', () => {
 });
 
 describe('resume after a refused command append', () => {
-  // Library bug (ts/engine/primary-engine.ts, pump -> deliver -> consume -> issue): when the inbound
-  // event was appended and its handler ran, but the append of the handler's commands failed
-  // (issue()), pump() stalls the instance with the INBOUND event still at the head of its queue
-  // (it is shifted only after deliver() succeeds). resume() appends that event a second time and runs
-  // its handler again: the log holds the signal twice, the state is applied twice (n = 2), the first
-  // run's commands are never recorded, and the mirror reports non-determinism. Fix: once the inbound
-  // append succeeded, shift it off the queue and keep the pending commands (or the trigger) as the
-  // stall's work, so resume() only appends the commands.
+  // Regression: when the commands' append failed after the inbound event was in the log, resume()
+  // once appended the inbound event again and ran its handler twice. The event now leaves the queue
+  // once appended, and the commands wait in `unissued`.
   it('records the commands once and does not append the inbound event again', async () => {
     const def = defineWorkflow({
       name: 'caller',

@@ -174,15 +174,8 @@ describe('significant events', () => {
     await wm.close();
   });
 
-  // Library bug (ts/workflow-mirror.ts, compareIfAligned and lag()): both read
-  // fleet.mirror.seqOf(row) for a row the mirror's matrix does not hold yet (the mirror has not
-  // seen the instance's WorkflowStarted: a stream that delivers late, which the EventLog contract
-  // allows). seqOf throws RowOutOfRangeError from inside the primary's onApplied hook, so the
-  // primary's step fails after its event was appended: signal() rejects with an InstanceStalledError
-  // caused by RowOutOfRangeError, the instance is stalled (and resume() would append the signal a
-  // second time), and lag() throws instead of reporting the lag. Fix: treat a row the mirror
-  // matrix lacks as seq 0 (row >= fleet.mirror.rowCount), or ensureRows on both matrices whenever
-  // the shared RowIndex assigns a row.
+  // Regression: reading the mirror's seq for a row it had not seen yet once threw from inside the
+  // primary's step. Fleet.rowFor now gives the row to both matrices at once.
   it('a mirror that has not seen the instance yet is lag, not an error', async () => {
     const log = new SpyLog();
     log.holdDeliveries = true;

@@ -117,9 +117,8 @@ describe('determinism guard', () => {
     expect(primary.instance('t1')!.status).toBe('failed');
   });
 
-  // Library bug (ts/engine/determinism-guard.ts): runGuarded restores the functions it captured
-  // when the module was loaded, not the ones installed when the handler started. A Date.now stub
-  // (or fake timers) installed before a handler runs is silently removed by it.
+  // Regression: the guard once restored the functions captured at module load, silently removing
+  // a stub (or fake timers) installed before the handler ran.
   it('restores the globals that were installed before the handler ran (e.g. a test stub)', async () => {
     const def = defineWorkflow({ name: 'plain', version: 1, state: { x: f64() }, on: { start() {} } });
     const { primary } = enginePair({ workflows: [def], activities: {} });

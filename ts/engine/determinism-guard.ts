@@ -61,16 +61,6 @@ function leave(): void {
   performance.now = savedPerformanceNow;
 }
 
-/** Runs `fn` with the non-deterministic globals swapped for throwing stand-ins. */
-export function runGuarded<T>(fn: () => T): T {
-  enter();
-  try {
-    return fn();
-  } finally {
-    leave();
-  }
-}
-
 /** Calls `fn(a, b, c)` guarded, without allocating a closure (the replay hot path). */
 export function callGuarded(fn: (a: unknown, b: unknown, c: unknown) => void, a: unknown, b: unknown, c: unknown): void {
   enter();
