@@ -44,6 +44,10 @@ export function openEventLogDatabase(path: string): Database.Database {
     throw new EventLogUnavailableError(`cannot open event log ${path}`, cause);
   }
   try {
+    // Only takes effect on a new, empty file (before WAL is set and the first table is made). 16 KiB
+    // pages make the inserts into the (workflow_id, seq) index split pages less often: about 15%
+    // less writer time per event than the 4 KiB default in this repo's bench/engine measurements.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     // IMMEDIATE: two processes opening a fresh file at once must not both create the schema.
