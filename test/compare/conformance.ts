@@ -25,6 +25,11 @@ export interface ConformanceOptions {
    * its documented bound here. Infinity must still be Infinity exactly.
    */
   readonly deviationTolerance?: { readonly relative: number; readonly absolute?: number };
+  /**
+   * Fields of the 1,000,000-row case (default 8). The case always runs: a backend too slow for it
+   * here is a bug to fix, not a case to skip.
+   */
+  readonly largeFleetFields?: number;
 }
 
 /** A comparison to run on both the backend and the oracle. */
@@ -346,6 +351,16 @@ export function runComparatorConformance(
         expectSameResult(actual, expected, options);
       });
     }
+
+    it('matches the oracle on 1,000,000 rows', { timeout: 240_000 }, async () => {
+      const fields = options.largeFleetFields ?? 8;
+      const layout = randomLayout(fields, 1_000_003);
+      const { primary, mirror } = randomMatrices(layout, 1_000_000, 1_000_033);
+      const expected = compareRowsSync(primary, mirror, layout);
+      const actual = await get().compare(primary, mirror, layout);
+      expect(actual.rowCount).toBe(1_000_000);
+      expectSameResult(actual, expected, options);
+    });
 
     it('leaves its inputs unchanged', async () => {
       const layout = randomLayout(13, 5);
