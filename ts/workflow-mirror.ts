@@ -139,7 +139,8 @@ export class WorkflowMirror {
     this.store = store;
     this.comparator = comparator;
     this.clock = options.clock ?? new SystemClock();
-    this.fleets = new FleetRegistry(options.workflows);
+    // Matrices go where the comparator reads them in place (wasm memory), or on the heap.
+    this.fleets = new FleetRegistry(options.workflows, comparator.storage);
     for (const fleet of this.fleets.all()) this.dueRows.set(fleet, new Set());
     const sinks: AnomalySink[] = [];
     if (store !== undefined) sinks.push(store);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { MatrixStorage } from '../../ts/compare/matrix-storage.js';
 import { FieldOutOfRangeError, InvalidSeqError, MatrixCapacityError, RowOutOfRangeError } from '../../ts/state/errors.js';
 import { layoutFor } from '../../ts/state/layout.js';
 import { RowIndex } from '../../ts/state/row-index.js';
@@ -181,5 +182,34 @@ describe('RowIndex', () => {
       expect([primary.get(r, 4), mirror.get(r, 4)]).toEqual([stringHash(id), stringHash(id)]);
       expect([primary.seqOf(r), mirror.seqOf(r)]).toEqual([k + 1, k + 1]);
     }
+  });
+});
+
+describe('StateMatrix: storage', () => {
+  it('allocates its values from the given storage and releases the old array when it grows', () => {
+    const allocated: Float64Array[] = [];
+    const released: Float64Array[] = [];
+    const storage: MatrixStorage = {
+      allocate(length) {
+        const a = new Float64Array(length);
+        allocated.push(a);
+        return a;
+      },
+      release(array) {
+        released.push(array);
+      },
+    };
+    const m = new StateMatrix(layout, 2, storage);
+    expect(allocated).toHaveLength(1);
+    expect(m.data).toBe(allocated[0]);
+    m.addRow();
+    m.set(0, 0, 42);
+    m.addRow();
+    const before = m.data;
+    m.addRow(); // past capacity 2: grows
+    expect(allocated).toHaveLength(2);
+    expect(released).toEqual([before]);
+    expect(m.data).toBe(allocated[1]);
+    expect(m.get(0, 0)).toBe(42);
   });
 });

@@ -2,6 +2,7 @@
  * What every comparison backend implements. A comparator knows nothing about workflows: it sees
  * two row-major matrices of float64 values, a layout (weights, tolerances, kinds) and a row range.
  */
+import type { MatrixStorage } from './matrix-storage.js';
 
 /** Column description shared by both matrices. */
 export interface ComparisonLayout {
@@ -54,6 +55,11 @@ export interface Comparator {
     layout: ComparisonLayout,
     options?: CompareOptions,
   ): Promise<ComparisonResult>;
+  /**
+   * Where the matrices should be allocated for this backend to read them in place (wasm linear
+   * memory, shared with its worker threads); absent when any Float64Array is as good as another.
+   */
+  readonly storage?: MatrixStorage;
   /** Frees what the backend holds (device buffers, workers). */
   dispose(): void;
 }

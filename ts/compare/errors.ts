@@ -22,3 +22,24 @@ export class UnknownBackendError extends WorkflowMirrorError {
     super('UNKNOWN_BACKEND', `unknown comparison backend "${backend}" (known: ${known.join(', ')})`);
   }
 }
+
+/** A backend asked for by name cannot run on this machine (its probe said why). */
+export class BackendUnavailableError extends WorkflowMirrorError {
+  constructor(
+    readonly backend: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('BACKEND_UNAVAILABLE', `comparison backend "${backend}" is not available here: ${reason}`, options);
+  }
+}
+
+/** Every backend of a fallback chain failed (the last error is the cause). Only possible without `js` in the chain. */
+export class AllBackendsFailedError extends WorkflowMirrorError {
+  constructor(
+    readonly tried: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super('ALL_BACKENDS_FAILED', `every comparison backend failed (${tried.join(', ')})`, options);
+  }
+}

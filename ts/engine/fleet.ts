@@ -1,3 +1,4 @@
+import type { MatrixStorage } from '../compare/matrix-storage.js';
 import { RowIndex } from '../state/row-index.js';
 import { StateMatrix } from '../state/state-matrix.js';
 import type { AnyWorkflowDefinition } from '../workflow/define.js';
@@ -16,10 +17,14 @@ export class Fleet {
   readonly primary: StateMatrix;
   readonly mirror: StateMatrix;
 
-  constructor(readonly compiled: CompiledDefinition) {
+  /** @param storage where both matrices live (default the heap; a wasm backend's memory for in-place comparison). */
+  constructor(
+    readonly compiled: CompiledDefinition,
+    storage?: MatrixStorage,
+  ) {
     // Fleets are usually large: start at 1,024 rows rather than grow through ten doublings.
-    this.primary = new StateMatrix(compiled.layout, INITIAL_ROWS);
-    this.mirror = new StateMatrix(compiled.layout, INITIAL_ROWS);
+    this.primary = new StateMatrix(compiled.layout, INITIAL_ROWS, storage);
+    this.mirror = new StateMatrix(compiled.layout, INITIAL_ROWS, storage);
   }
 
   /**
@@ -38,12 +43,12 @@ export class Fleet {
 export class FleetRegistry {
   private readonly fleets = new Map<string, Fleet>();
 
-  constructor(definitions: readonly AnyWorkflowDefinition[]) {
+  constructor(definitions: readonly AnyWorkflowDefinition[], storage?: MatrixStorage) {
     for (const definition of definitions) {
       if (this.fleets.has(definition.name)) {
         throw new TypeError(`workflows: two definitions are named "${definition.name}"; run one version per engine pair`);
       }
-      this.fleets.set(definition.name, new Fleet(compileDefinition(definition)));
+      this.fleets.set(definition.name, new Fleet(compileDefinition(definition), storage));
     }
   }
 

@@ -4,6 +4,7 @@
  * Row-major because one instance's update, delta and serialization are then contiguous, and the
  * deviation kernels read it faster than a column-major matrix.
  */
+import { HEAP_STORAGE, type MatrixStorage } from '../compare/matrix-storage.js';
 import { FieldOutOfRangeError, InvalidSeqError, MatrixCapacityError, RowOutOfRangeError } from './errors.js';
 import type { StateLayout } from './layout.js';
 
@@ -20,20 +21,24 @@ export class StateMatrix {
   #seq: Float64Array;
   #rowCount = 0;
   #capacity: number;
+  /** Where `data` is allocated: the heap, or a backend's memory so comparisons read it in place. */
+  readonly #storage: MatrixStorage;
 
   /**
    * @param layout the column layout (from `layoutFor`).
    * @param initialCapacity rows allocated up front; a non-negative integer (default 64).
+   * @param storage where the values are allocated (default: the JS heap); see MatrixStorage.
    * @throws MatrixCapacityError when `initialCapacity` is not a non-negative safe integer or cannot be allocated.
    */
-  constructor(layout: StateLayout, initialCapacity = 64) {
+  constructor(layout: StateLayout, initialCapacity = 64, storage: MatrixStorage = HEAP_STORAGE) {
     if (!Number.isSafeInteger(initialCapacity) || initialCapacity < 0) {
       throw new MatrixCapacityError(`initialCapacity must be a non-negative integer, got ${String(initialCapacity)}`);
     }
     this.layout = layout;
     this.#capacity = initialCapacity;
-    this.#data = allocate(initialCapacity * layout.stride);
-    this.#seq = allocate(initialCapacity);
+    this.#storage = storage;
+    this.#data = allocate(initialCapacity * layout.stride, storage);
+    this.#seq = allocate(initialCapacity, HEAP_STORAGE);
   }
 
   /** Rows in use (`0 .. rowCount - 1`). */
@@ -128,12 +133,13 @@ export class StateMatrix {
   #grow(minRows: number): void {
     let capacity = Math.max(this.#capacity, 4);
     while (capacity < minRows) capacity *= 2;
-    const data = allocate(capacity * this.layout.stride);
-    const seq = allocate(capacity);
+    const data = allocate(capacity * this.layout.stride, this.#storage);
+    const seq = allocate(capacity, HEAP_STORAGE);
     // Only rows in use are copied; `set` between two Float64Arrays is a byte copy, so NaN payloads
     // and -0 survive growth bit for bit.
     data.set(this.#data.subarray(0, this.#rowCount * this.layout.stride));
     seq.set(this.#seq.subarray(0, this.#rowCount));
+    this.#storage.release(this.#data);
     this.#data = data;
     this.#seq = seq;
     this.#capacity = capacity;
@@ -151,9 +157,9 @@ export class StateMatrix {
 }
 
 /** Allocates a Float64Array, turning the engine's RangeError for an impossible size into a typed error. */
-function allocate(length: number): Float64Array {
+function allocate(length: number, storage: MatrixStorage): Float64Array {
   try {
-    return new Float64Array(length);
+    return storage.allocate(length);
   } catch (error) {
     throw new MatrixCapacityError(`cannot allocate a Float64Array of ${length} values`, { cause: error });
   }
