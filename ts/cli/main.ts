@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type DemoProgress, runDemo } from './demo.js';
+import { runDetectCommand } from './detect.js';
 import { formatSummary } from './format-summary.js';
 
 const HELP = `wfmirror: adaptive workflow state mirroring
@@ -12,6 +13,10 @@ usage:
       Runs N order workflows (default 10,000) on the embedded SQLite log under DIR
       (default ./.wfmirror) with a mirror beside the primary, injects one fault of each
       kind, and prints a summary (--json: the summary as JSON on stdout).
+  wfmirror detect [--json] [--profile FILE]...
+      Reads this machine (WebAssembly SIMD, WebGPU adapter, cores, memory), says which
+      hardware profiles match and why, and which one is chosen with its backend order
+      (--json: the same as JSON; --profile: also consider this profile file).
   wfmirror --version
   wfmirror --help
 `;
@@ -84,6 +89,9 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'demo':
       return demo(rest);
+    case 'detect':
+      process.exitCode = await runDetectCommand(rest, fail);
+      return;
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);
