@@ -135,4 +135,37 @@ describe('FallbackComparator', () => {
     expect((error as AllBackendsFailedError).code).toBe('ALL_BACKENDS_FAILED');
     expect(((error as Error).cause as Error).message).toBe('device lost');
   });
+
+  it('creates a later link only when a batch reaches it, and treats a failed creation as a failed backend', async () => {
+    let opened = 0;
+    const events: FallbackEvent[] = [];
+    const chain = new FallbackComparator(
+      [
+        { name: 'wasm-simd', comparator: failingAfter(1), onCpu: true },
+        {
+          name: 'webgpu',
+          onCpu: false,
+          open: async () => {
+            opened++;
+            throw new Error('no adapter');
+          },
+        },
+        {
+          name: 'js',
+          onCpu: true,
+          open: async () => {
+            opened++;
+            return createJsComparator();
+          },
+        },
+      ],
+      { onFallback: (e) => events.push(e) },
+    );
+    await chain.compare(primary, mirror, layout);
+    expect(opened).toBe(0);
+    expectSameResult(await chain.compare(primary, mirror, layout), compareRowsSync(primary, mirror, layout));
+    expect(opened).toBe(2);
+    expect(events.map((e) => e.failed)).toEqual(['wasm-simd', 'webgpu']);
+    expect((events[1]!.error as Error).message).toBe('no adapter');
+  });
 });

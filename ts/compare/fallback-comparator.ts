@@ -15,11 +15,20 @@ import type { Comparator, CompareOptions, ComparisonLayout, ComparisonResult } f
 import { AllBackendsFailedError, ComparisonInputError } from './errors.js';
 import type { MatrixStorage } from './matrix-storage.js';
 
-/** One link of the chain: a created comparator and whether it runs on the host CPU. */
-export interface ChainLink {
+/**
+ * One link of the chain: a comparator, or how to create one the first time a batch reaches the
+ * link (so a fallback that is never needed costs nothing: no device, no worker pool), and whether
+ * it runs on the host CPU. A link whose `open` rejects counts as failed, like one that throws.
+ */
+export type ChainLink =
+  | { readonly name: BackendName; readonly onCpu: boolean; readonly comparator: Comparator }
+  | { readonly name: BackendName; readonly onCpu: boolean; readonly open: () => Promise<Comparator> };
+
+interface LinkState {
   readonly name: BackendName;
-  readonly comparator: Comparator;
   readonly onCpu: boolean;
+  comparator: Comparator | undefined;
+  readonly open: (() => Promise<Comparator>) | undefined;
 }
 
 /** What `onFallback` is told, once per failed backend. */
@@ -51,7 +60,7 @@ function warnOnce(event: FallbackEvent): void {
 }
 
 export class FallbackComparator implements Comparator {
-  readonly #links: readonly ChainLink[];
+  readonly #links: readonly LinkState[];
   readonly #failed = new Set<BackendName>();
   readonly #batches: Partial<Record<BackendName, number>> = {};
   readonly #crossoverRows: number;
@@ -60,7 +69,11 @@ export class FallbackComparator implements Comparator {
 
   constructor(links: readonly ChainLink[], options: FallbackComparatorOptions = {}) {
     if (links.length === 0) throw new TypeError('FallbackComparator: the chain is empty');
-    this.#links = links;
+    this.#links = links.map((l) =>
+      'comparator' in l
+        ? { name: l.name, onCpu: l.onCpu, comparator: l.comparator, open: undefined }
+        : { name: l.name, onCpu: l.onCpu, comparator: undefined, open: l.open },
+    );
     this.#crossoverRows = options.crossoverRows ?? 0;
     this.#onFallback = options.onFallback ?? warnOnce;
   }
@@ -80,7 +93,7 @@ export class FallbackComparator implements Comparator {
    * backend reads them in place). A later link reads the same arrays, so a fallback needs no move.
    */
   get storage(): MatrixStorage | undefined {
-    return this.#links[0]!.comparator.storage;
+    return this.#links[0]!.comparator?.storage;
   }
 
   stats(): FallbackStats {
@@ -103,6 +116,7 @@ export class FallbackComparator implements Comparator {
       const link = order[i]!;
       if (this.#failed.has(link.name)) continue;
       try {
+        link.comparator ??= await link.open!();
         const result = await link.comparator.compare(primary, mirror, layout, options);
         this.#batches[link.name] = (this.#batches[link.name] ?? 0) + 1;
         return result;
@@ -120,10 +134,10 @@ export class FallbackComparator implements Comparator {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const link of this.#links) link.comparator.dispose();
+    for (const link of this.#links) link.comparator?.dispose();
   }
 
-  #healthy(): ChainLink[] {
+  #healthy(): LinkState[] {
     return this.#links.filter((l) => !this.#failed.has(l.name));
   }
 }
