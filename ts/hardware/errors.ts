@@ -56,3 +56,16 @@ export class UnsupportedSchemaError extends WorkflowMirrorError {
     super('UNSUPPORTED_SCHEMA', `schema at ${path === '' ? '(root)' : path}: ${message}`);
   }
 }
+
+/** `accelerator.profile` named a profile that is neither built in nor a file path. */
+export class UnknownHardwareProfileError extends WorkflowMirrorError {
+  constructor(
+    readonly profileName: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      'UNKNOWN_HARDWARE_PROFILE',
+      `unknown hardware profile "${profileName}" (built in: ${known.join(', ')}; or give a path to a profile .json file)`,
+    );
+  }
+}

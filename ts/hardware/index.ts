@@ -10,6 +10,7 @@ export {
   InvalidHardwareProfileError,
   NoMatchingHardwareProfileError,
   type ProfileProblem,
+  UnknownHardwareProfileError,
   UnsupportedSchemaError,
 } from './errors.js';
 export { evaluateProfile, type ProfileEvaluation, type RuleOutcome } from './match-profile.js';
