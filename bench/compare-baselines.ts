@@ -112,7 +112,9 @@ export function typedLoopCompare(
         const m = mirror[base + j]!;
         const d = Math.abs(p - m);
         let c = 0;
-        if (p !== p || m !== m) c = p !== p && m !== m ? 0 : HIGH_SEVERITY_WEIGHT;
+        const pNaN = Number.isNaN(p);
+        const mNaN = Number.isNaN(m);
+        if (pNaN || mNaN) c = pNaN && mNaN ? 0 : HIGH_SEVERITY_WEIGHT;
         else if (categorical[j] === 1) c = d !== 0 ? weights[j]! : 0;
         else if (d > tolerances[j]!) c = weights[j]! * d;
         if (c !== 0) bits |= 1 << (j & 31);

@@ -17,7 +17,6 @@ export type { Clock, TimerHandle } from './clock/clock.js';
 export { SystemClock } from './clock/system-clock.js';
 export { VirtualClock } from './clock/virtual-clock.js';
 export * from './compare/index.js';
-export { type BackendChoice, createComparator } from './compare/select-backend.js';
 export type { ActivityImplementation, ActivityImplementations, ActivityInfo } from './engine/activity-runner.js';
 export {
   ActivityTimeoutError,
@@ -33,6 +32,7 @@ export { EXPECTED_CAUSE, type Fault, type FiredFault } from './engine/faults.js'
 export { Fleet, FleetRegistry } from './engine/fleet.js';
 export { MirrorEngine, type MirrorInstance, type NonDeterminismFinding } from './engine/mirror-engine.js';
 export { PrimaryEngine, type PrimaryInstance } from './engine/primary-engine.js';
+export * from './hardware/index.js';
 export * from './history/index.js';
 export * from './state/index.js';
 export { InProcessTee } from './stream/in-process-tee.js';

@@ -24,8 +24,8 @@ import type { WorkflowMirrorError } from './base-error.js';
 import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system-clock.js';
 import { VirtualClock } from './clock/virtual-clock.js';
-import type { Comparator } from './compare/comparator.js';
-import { type BackendChoice, createComparator } from './compare/select-backend.js';
+import type { FallbackComparator } from './compare/fallback-comparator.js';
+import { type AcceleratorOptions, createComparator } from './compare/select-backend.js';
 import type { ActivityImplementations } from './engine/activity-runner.js';
 import { diagnose } from './engine/diagnose.js';
 import { type Fault, FaultPlan, type FiredFault } from './engine/faults.js';
@@ -64,8 +64,12 @@ export interface WorkflowMirrorOptions {
     readonly severity?: SeverityBands;
     readonly missingWeight?: number;
   };
-  /** Which comparison backend runs the batches. */
-  readonly accelerator?: { readonly backend?: BackendChoice };
+  /**
+   * Which comparison backend runs the batches: `{ backend: 'auto' }` (default) follows the hardware
+   * profile detected here; a backend name, a profile (built-in name, file, or object) and backend
+   * settings can be given. Whatever is chosen falls back to the next backend, then `js`, on failure.
+   */
+  readonly accelerator?: AcceleratorOptions;
   readonly anomalies?: {
     /** Append each report as a JSON line to this file. */
     readonly jsonl?: string;
@@ -116,7 +120,8 @@ export class WorkflowMirror {
   private readonly fleets: FleetRegistry;
   private readonly tee: InProcessTee;
   private readonly policy: ComparisonPolicy;
-  private readonly comparator: Comparator;
+  /** The comparison backends in use: the fallback chain, its per-backend batch counts and failures. */
+  readonly comparator: FallbackComparator;
   private readonly sink: AnomalyFanout;
   private readonly faultPlan: FaultPlan | undefined;
   private readonly dueRows = new Map<Fleet, Set<number>>();
@@ -132,7 +137,7 @@ export class WorkflowMirror {
     log: EventLog,
     ownsLog: boolean,
     store: SqliteAnomalyStore | undefined,
-    comparator: Comparator,
+    comparator: FallbackComparator,
   ) {
     this.log = log;
     this.ownsLog = ownsLog;
@@ -211,7 +216,7 @@ export class WorkflowMirror {
     const storeOption = options.anomalies?.store;
     const storePath = typeof storeOption === 'string' ? storeOption : storeOption === false ? undefined : sqlitePath;
     const store = storePath !== undefined ? SqliteAnomalyStore.open({ path: storePath }) : undefined;
-    const comparator = await createComparator(options.accelerator?.backend ?? 'auto');
+    const comparator = await createComparator(options.accelerator ?? {});
     return new WorkflowMirror(options, log, ownsLog, store, comparator);
   }
 

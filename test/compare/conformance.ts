@@ -235,6 +235,22 @@ function fixedCases(): ConformanceCase[] {
     mirror: makeRows(band, [[1, Number.NaN, 2]]),
     options: { missingWeight: 0 },
   });
+  // A healthy fleet: most rows identical bit for bit (kernels may skip them), among them rows
+  // with NaN on both sides, -0 against +0 (equal, not identical) and one row that differs.
+  {
+    const healthy = randomLayout(37, 4242);
+    const rows = 9;
+    const { primary } = randomMatrices(healthy, rows, 4243);
+    const mirror = primary.slice();
+    const s = healthy.stride;
+    primary[1 * s + 3] = Number.NaN;
+    mirror[1 * s + 3] = Number.NaN;
+    primary[4 * s + 36] = -0;
+    mirror[4 * s + 36] = 0;
+    primary[7 * s + 20] = 1;
+    mirror[7 * s + 20] = 2e6;
+    cases.push({ label: 'identical rows with both-NaN and -0/+0 fields, one differing row', layout: healthy, primary, mirror });
+  }
   // Edge sizes.
   const sizes: [fields: number, rows: number][] = [
     [8, 0],

@@ -135,12 +135,19 @@ describe('measureBackends', () => {
     expect(failed).toEqual([{ backend: 'webgpu', reason: 'device lost' }]);
   });
 
-  it('compares inputs that exercise numeric and categorical differences', () => {
-    const { layout, primary, mirror } = calibrationInput(1000, 32);
-    expect(layout.stride).toBe(32);
-    let differing = 0;
-    for (let i = 0; i < primary.length; i++) if (primary[i] !== mirror[i]) differing++;
-    expect(differing).toBeGreaterThan(0);
-    expect(differing).toBeLessThan(primary.length / 20);
+  it('makes the given share of rows differ, in one to three fields each', () => {
+    for (const share of [0.25, 0.01]) {
+      const { layout, primary, mirror } = calibrationInput(20000, 32, undefined, share);
+      expect(layout.stride).toBe(32);
+      let rowsDiffering = 0;
+      for (let r = 0; r < 20000; r++) {
+        let fields = 0;
+        for (let j = 0; j < 32; j++) if (primary[r * 32 + j] !== mirror[r * 32 + j]) fields++;
+        expect(fields).toBeLessThanOrEqual(3);
+        if (fields > 0) rowsDiffering++;
+      }
+      expect(rowsDiffering / 20000).toBeGreaterThan(share * 0.8);
+      expect(rowsDiffering / 20000).toBeLessThan(share * 1.2);
+    }
   });
 });

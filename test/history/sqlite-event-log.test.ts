@@ -67,7 +67,13 @@ describe('SqliteEventLog', () => {
 
   it('runs with WAL and synchronous=FULL', () => {
     const log = track(SqliteEventLog.open({ path: file }));
-    expect(log.storageInfo()).toMatchObject({ journalMode: 'wal', synchronous: 2, schemaVersion: 1, path: file, pageSize: 16384 });
+    expect(log.storageInfo()).toMatchObject({
+      journalMode: 'wal',
+      synchronous: 2,
+      schemaVersion: 1,
+      path: file,
+      pageSize: 16384,
+    });
     const other = track(new Database(file));
     expect(other.pragma('journal_mode', { simple: true })).toBe('wal'); // WAL is a property of the file
   });

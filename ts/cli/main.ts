@@ -2,6 +2,7 @@
 /** The `wfmirror` command. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runCalibrateCommand } from './calibrate.js';
 import { type DemoProgress, runDemo } from './demo.js';
 import { runDetectCommand } from './detect.js';
 import { formatSummary } from './format-summary.js';
@@ -17,6 +18,11 @@ usage:
       Reads this machine (WebAssembly SIMD, WebGPU adapter, cores, memory), says which
       hardware profiles match and why, and which one is chosen with its backend order
       (--json: the same as JSON; --profile: also consider this profile file).
+  wfmirror calibrate [--out FILE] [--fields N] [--max-rows N] [--samples N] [--backends a,b] [--json]
+      Times every comparison backend that runs here on batches up to N rows (default
+      1,048,576) of 32 fields, finds the batch size from which a GPU backend beats the CPU,
+      and writes a hardware profile (default .wfmirror/hardware-profile.json) to load with
+      accelerator.profile or wfmirror detect --profile.
   wfmirror --version
   wfmirror --help
 `;
@@ -91,6 +97,12 @@ async function main(argv: string[]): Promise<void> {
       return demo(rest);
     case 'detect':
       process.exitCode = await runDetectCommand(rest, fail);
+      return;
+    case 'calibrate':
+      process.exitCode = await runCalibrateCommand(rest, fail, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      });
       return;
     case '--version':
     case '-v':

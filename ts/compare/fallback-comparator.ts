@@ -96,6 +96,11 @@ export class FallbackComparator implements Comparator {
     return this.#links[0]!.comparator?.storage;
   }
 
+  /** The comparator of backend `name` when its link exists and was created (for its own stats). */
+  backend(name: BackendName): Comparator | undefined {
+    return this.#links.find((l) => l.name === name)?.comparator;
+  }
+
   stats(): FallbackStats {
     return { batches: { ...this.#batches }, failed: [...this.#failed] };
   }

@@ -1,5 +1,13 @@
-/** Public pieces of `ts/compare`: the Comparator contract, its errors and the reference backend. */
+/** Public pieces of `ts/compare`: the Comparator contract, the backends and their registry, errors, the reference. */
 
+export {
+  BACKEND_NAMES,
+  type BackendDefinition,
+  type BackendName,
+  type BackendSettings,
+  type ProbeResult,
+} from './backend.js';
+export { BACKENDS, backendDefinition, probeBackends } from './backend-registry.js';
 export {
   type CheckedComparison,
   type ComparisonOutput,
@@ -18,4 +26,12 @@ export {
   DEFAULT_MISSING_WEIGHT,
   maskWordsFor,
 } from './comparator.js';
-export { ComparisonInputError } from './errors.js';
+export {
+  AllBackendsFailedError,
+  BackendUnavailableError,
+  ComparisonInputError,
+  UnknownBackendError,
+} from './errors.js';
+export { type ChainLink, FallbackComparator, type FallbackEvent, type FallbackStats } from './fallback-comparator.js';
+export { HEAP_STORAGE, type MatrixStorage } from './matrix-storage.js';
+export { type AcceleratorOptions, type BackendChoice, createComparator } from './select-backend.js';

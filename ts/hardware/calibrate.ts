@@ -27,11 +27,17 @@ export interface CalibrationSubject {
   readonly comparator: Comparator;
 }
 
-/** Deterministic test matrices: mostly equal rows with a few differing fields, so every path of the rule runs. */
+/**
+ * Deterministic test matrices shaped like a fleet: `differingRowShare` of the rows differ from
+ * their mirror in one to three fields (numeric and categorical), the others agree bit for bit, as
+ * most instances of a healthy fleet do. Default 0.25: a stressed fleet, so every path of the rule
+ * runs and the kernels cannot only skip.
+ */
 export function calibrationInput(
   rows: number,
   fieldCount: number,
   allocate: (length: number) => Float64Array = (n) => new Float64Array(n),
+  differingRowShare = 0.25,
 ): { layout: ComparisonLayout; primary: Float64Array; mirror: Float64Array } {
   const stride = Math.ceil(fieldCount / 4) * 4;
   const weights = new Float64Array(fieldCount).fill(1);
@@ -39,12 +45,22 @@ export function calibrationInput(
   const categorical = new Uint8Array(fieldCount).map((_, j) => (j % 4 === 3 ? 1 : 0));
   const primary = allocate(rows * stride);
   const mirror = allocate(rows * stride);
+  // mulberry32: deterministic, and uniform enough that the differing share is the one asked for.
   let seed = 0x2545f491;
-  for (let i = 0; i < rows * stride; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const value = seed / 2 ** 32;
-    primary[i] = value;
-    mirror[i] = seed % 97 === 0 ? value + 1 : value;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  for (let r = 0; r < rows; r++) {
+    const base = r * stride;
+    for (let j = 0; j < fieldCount; j++) primary[base + j] = next();
+    mirror.set(primary.subarray(base, base + fieldCount), base);
+    if (next() < differingRowShare) {
+      const fields = 1 + Math.floor(next() * 3);
+      for (let k = 0; k < fields; k++) mirror[base + Math.floor(next() * fieldCount)]! += 1;
+    }
   }
   return { layout: { fieldCount, stride, weights, tolerances, categorical }, primary, mirror };
 }

@@ -4,6 +4,9 @@ import { createJsComparator } from './js.js';
 
 export const jsBackend: BackendDefinition = {
   name: 'js',
-  probe: async () => ({ available: true, detail: 'plain TypeScript, float64: the reference every other backend is tested against' }),
+  probe: async () => ({
+    available: true,
+    detail: 'plain TypeScript, float64: the reference every other backend is tested against',
+  }),
   create: async () => createJsComparator(),
 };
