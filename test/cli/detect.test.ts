@@ -132,6 +132,10 @@ describe('wfmirror detect (in process, with a fake H100 host)', () => {
         wasmSimd: false,
         webgpu: { available: false, reason: 'none' },
       },
+      backends: [
+        { name: 'js', available: true, detail: 'plain TypeScript' },
+        { name: 'webgpu', available: false, detail: 'no adapter' },
+      ],
       profiles: [{ name: 'p', file: '/x/p.json', builtIn: false, priority: 0, matched: true, rules: [] }],
       chosen: {
         name: 'p',
@@ -149,6 +153,8 @@ describe('wfmirror detect (in process, with a fake H100 host)', () => {
     } satisfies DetectReport;
     const text = formatDetectReport(report);
     expect(text).toContain('WebGPU      not available: none');
+    expect(text).toContain('+ js');
+    expect(text).toContain('- webgpu       not available: no adapter');
     expect(text).toContain('measured       2025-01-31T12:00:00Z');
     expect(text).not.toContain('piscina        ');
   });
@@ -172,6 +178,11 @@ describe.skipIf(!existsSync(cli) || !existsSync(builtDetect))(
       expect(report.chosen.name).toBe(expected.choice.profile.name);
       expect(report.profiles.map((p) => p.name)).toContain(report.chosen.name);
       expect(report.chosen.backendOrder.at(-1)).toBe('js');
+      // Every backend of the registry is probed; the reference and the wasm kernels run everywhere Node 20 does.
+      expect(report.backends.map((b) => b.name)).toEqual(['js', 'wasm-simd', 'wasm-scalar', 'piscina', 'webgpu', 'gpujs']);
+      expect(report.backends.filter((b) => b.available).map((b) => b.name)).toEqual(
+        expect.arrayContaining(['js', 'wasm-simd', 'wasm-scalar', 'piscina']),
+      );
     });
 
     it('prints the report for people, adds --profile files, and exits 2 on a bad flag', () => {

@@ -7,7 +7,8 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../assets.js';
 import { WorkflowMirrorError } from '../base-error.js';
-import type { BackendName } from '../compare/backend.js';
+import type { BackendName, ProbeResult } from '../compare/backend.js';
+import { probeBackends } from '../compare/backend-registry.js';
 import type { DetectOptions } from '../hardware/detect.js';
 import type { RuleOutcome } from '../hardware/match-profile.js';
 import { cpuBackendOf, isGpuBackend } from '../hardware/profile-use.js';
@@ -42,9 +43,19 @@ export interface ChosenProfile {
   readonly measuredAt: string | null;
 }
 
+/** One comparison backend's probe, as `detect` reports it. */
+export interface DetectedBackend {
+  readonly name: BackendName;
+  readonly available: boolean;
+  /** What it found (available) or why it cannot run. */
+  readonly detail: string;
+}
+
 /** Everything `wfmirror detect --json` prints. */
 export interface DetectReport {
   readonly machine: MachineFacts;
+  /** Every backend of the registry and whether it can run here. */
+  readonly backends: readonly DetectedBackend[];
   /** Best first: matching profiles in winning order, then the others by priority. */
   readonly profiles: readonly DetectedProfile[];
   readonly chosen: ChosenProfile;
@@ -67,16 +78,27 @@ export function parseDetectArgs(args: readonly string[]): DetectArgs {
   return { json: values.json === true, userProfiles: values.profile ?? [] };
 }
 
-/** Detects the machine and builds the report. */
-export async function runDetect(userProfiles: readonly string[] = [], detect?: DetectOptions): Promise<DetectReport> {
+/** Detects the machine, probes the backends, and builds the report. */
+export async function runDetect(
+  userProfiles: readonly string[] = [],
+  detect?: DetectOptions,
+  probe: () => Promise<Record<BackendName, ProbeResult>> = probeBackends,
+): Promise<DetectReport> {
   const { facts, profiles, choice, chosen } = await resolveHardwareProfile({
     userProfiles,
     ...(detect !== undefined ? { detect } : {}),
   });
+  const probes = await probe();
+  const backends = (Object.entries(probes) as [BackendName, ProbeResult][]).map(([name, r]) => ({
+    name,
+    available: r.available,
+    detail: r.available ? r.detail : r.reason,
+  }));
   const fileOf = new Map(profiles.map((p) => [p.profile, p]));
   const p = chosen.profile;
   return {
     machine: facts,
+    backends,
     profiles: choice.ranked.map((e) => {
       const source = fileOf.get(e.profile);
       return {
@@ -135,6 +157,11 @@ export function formatDetectReport(report: DetectReport): string {
     `  memory      ${m.memoryGiB} GiB`,
     `  wasm SIMD   ${m.wasmSimd ? 'yes' : 'no'}`,
     `  WebGPU      ${describeWebGpu(m)}`,
+    '',
+    'backends',
+    ...report.backends.map(
+      (b) => `  ${b.available ? '+' : '-'} ${b.name.padEnd(12)} ${b.available ? b.detail : `not available: ${b.detail}`}`,
+    ),
     '',
     'profiles (best first)',
     ...report.profiles.map((p) => {
