@@ -237,6 +237,21 @@ function compareRowPairsSimd(
       let word2: u32 = 0;
       for (let g = w << 3; g < groupEnd; g++) {
         const at = (<usize>g) << 5;
+        const pLow = v128.load(p + at);
+        const mLow = v128.load(m + at);
+        const pHigh = v128.load(p + at, 16);
+        const mHigh = v128.load(m + at, 16);
+        const pLow2 = v128.load(p2 + at);
+        const mLow2 = v128.load(m2 + at);
+        const pHigh2 = v128.load(p2 + at, 16);
+        const mHigh2 = v128.load(m2 + at, 16);
+        // A group of four fields identical (bit for bit) in both rows contributes nothing: skip
+        // it, so a row that differs in one field costs one group's arithmetic, not eight.
+        const same = v128.and(
+          v128.and(i64x2.eq(pLow, mLow), i64x2.eq(pHigh, mHigh)),
+          v128.and(i64x2.eq(pLow2, mLow2), i64x2.eq(pHigh2, mHigh2)),
+        );
+        if (i64x2.all_true(same)) continue;
         const weight = v128.load(table + at);
         const threshold = v128.load(thresholds + at);
         const categorical = v128.load(categoricalMasks + at);
@@ -245,26 +260,10 @@ function compareRowPairsSimd(
         const thresholdHigh = v128.load(thresholds + at, 16);
         const categoricalHigh = v128.load(categoricalMasks + at, 16);
         const activeHigh = v128.load(activeMasks + at, 16);
-        const low = fieldPair(v128.load(p + at), v128.load(m + at), weight, threshold, categorical, active, missing);
-        const high = fieldPair(
-          v128.load(p + at, 16),
-          v128.load(m + at, 16),
-          weightHigh,
-          thresholdHigh,
-          categoricalHigh,
-          activeHigh,
-          missing,
-        );
-        const low2 = fieldPair(v128.load(p2 + at), v128.load(m2 + at), weight, threshold, categorical, active, missing);
-        const high2 = fieldPair(
-          v128.load(p2 + at, 16),
-          v128.load(m2 + at, 16),
-          weightHigh,
-          thresholdHigh,
-          categoricalHigh,
-          activeHigh,
-          missing,
-        );
+        const low = fieldPair(pLow, mLow, weight, threshold, categorical, active, missing);
+        const high = fieldPair(pHigh, mHigh, weightHigh, thresholdHigh, categoricalHigh, activeHigh, missing);
+        const low2 = fieldPair(pLow2, mLow2, weight, threshold, categorical, active, missing);
+        const high2 = fieldPair(pHigh2, mHigh2, weightHigh, thresholdHigh, categoricalHigh, activeHigh, missing);
         // Unaffected fields contribute +0, which leaves a sum unchanged: a group with no affected
         // field skips its four ordered additions (the serial chain that bounds this loop).
         const bits = groupBits(low, high, g);
