@@ -143,13 +143,10 @@ export async function createPiscinaComparator(
   ): Promise<ComparisonResult> => {
     const ticket = arena.beginComparison();
     let region: number | undefined;
-    /** The output block until a result owns it (then undefined: its arrays free it when collected). */
-    let outputs: number | undefined;
     try {
       const plan = planStaging(arena, kernel, primary, mirror, layout, checked);
       region = arena.allocateBlock(plan.bytes);
-      outputs = arena.allocateBlock(plan.outputBytes);
-      const call = stageComparison(arena, kernel, region, outputs, plan, primary, mirror, layout, checked);
+      const call = stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked);
       counter.count(plan);
       pooledComparisons += 1;
       lastShards = shards;
@@ -168,14 +165,11 @@ export async function createPiscinaComparator(
           );
         }
       }
-      const result = readResult(arena, call, checked);
-      outputs = undefined;
-      return result;
+      return readResult(arena, call, checked);
     } finally {
       arena.endComparison(ticket);
-      // After dispose a terminating worker may still be writing its shard: leave the blocks be.
+      // After dispose a terminating worker may still be writing its shard: leave the region be.
       if (region !== undefined && !disposed) arena.freeBlock(region);
-      if (outputs !== undefined && !disposed) arena.freeBlock(outputs);
     }
   };
 

@@ -5,13 +5,8 @@
  * Zero-copy rule: a matrix that is a view of the arena's memory (allocated from the comparator's
  * `storage`) is read in place; any other matrix has only its compared rows (rowStart ..
  * rowStart + rowCount - 1, padding columns included, one contiguous run) copied into the staging
- * region.
- *
- * Outputs are written by the kernel into a block of their own, and the result's arrays ARE views
- * of that block: nothing is copied out. The block is freed when both arrays have been garbage
- * collected (a FinalizationRegistry). Why: copying a 1,000,000-row result into fresh arrays
- * allocated 12 MB of ArrayBuffers per comparison, and that external-memory pressure made V8 run
- * full collections, which took 1.2 ms at best and 30 ms as the median on the bench machine.
+ * region. The outputs are copied out into fresh arrays once the kernel has run: they are
+ * `rowCount * (8 + 4 * maskWords)` bytes, small next to the inputs' `rowCount * stride * 16`.
  */
 import type { ComparisonLayout, ComparisonResult } from '../comparator.js';
 import type { CheckedComparison } from './js.js';
@@ -43,8 +38,8 @@ export interface StagingPlan {
   readonly tolerances: number;
   readonly categorical: number;
   readonly table: number;
-  /** Bytes of the output block (deviations, then affected words, 16-byte aligned). */
-  readonly outputBytes: number;
+  readonly deviation: number;
+  readonly affected: number;
   readonly primaryCopy: number;
   readonly mirrorCopy: number;
 }
@@ -111,6 +106,8 @@ export function planStaging(
   const tolerances = take(fieldCount * 8);
   const categorical = take(fieldCount);
   const table = take(kernel.layoutTableBytes(fieldCount));
+  const deviation = take(rowCount * 8);
+  const affected = take(rowCount * maskWords * 4);
   const primaryCopy = copyPrimary ? take(matrixBytes) : -1;
   const mirrorCopy = copyMirror ? take(matrixBytes) : -1;
   return {
@@ -122,7 +119,8 @@ export function planStaging(
     tolerances,
     categorical,
     table,
-    outputBytes: align16(rowCount * 8) + rowCount * maskWords * 4,
+    deviation,
+    affected,
     primaryCopy,
     mirrorCopy,
   };
@@ -130,14 +128,12 @@ export function planStaging(
 
 /**
  * Writes one comparison into the staging region at `region` (16-byte aligned, `plan.bytes` long)
- * and returns the kernel's arguments for all its rows; the outputs go to the block at `outputs`
- * (`plan.outputBytes` long, from {@link WasmArena.allocateBlock}; {@link readResult} hands it over).
+ * and returns the kernel's arguments for all its rows.
  */
 export function stageComparison(
   arena: WasmArena,
   kernel: KernelExports,
   region: number,
-  outputs: number,
   plan: StagingPlan,
   primary: Float64Array,
   mirror: Float64Array,
@@ -164,8 +160,8 @@ export function stageComparison(
     fieldCount,
     table: region + plan.table,
     missingWeight: checked.missingWeight,
-    deviation: outputs,
-    affected: outputs + align16(rowCount * 8),
+    deviation: region + plan.deviation,
+    affected: region + plan.affected,
   };
 }
 
@@ -213,29 +209,15 @@ export function runKernel(kernel: KernelExports, call: KernelCall): void {
   );
 }
 
-/** What a result's arrays keep alive: their output block, freed once both are collected. */
-interface OutputBlock {
-  readonly arena: WasmArena;
-  readonly offset: number;
-  arraysAlive: number;
-}
-
-const outputBlocks = new FinalizationRegistry<OutputBlock>((block) => {
-  block.arraysAlive -= 1;
-  if (block.arraysAlive === 0) block.arena.freeBlock(block.offset);
-});
-
-/**
- * The result of a staged call: views of its output block, which now belongs to them (each call
- * has its own block, so a later call never overwrites an earlier result). The arrays are views of
- * shared memory; `slice()` one to get an ordinary copy.
- */
+/** Copies the outputs out of the arena into fresh arrays (the caller owns them; later calls do not touch them). */
 export function readResult(arena: WasmArena, call: KernelCall, checked: CheckedComparison): ComparisonResult {
   const { rowStart, rowCount, maskWords } = checked;
-  const deviation = arena.float64(call.deviation, rowCount);
-  const affected = arena.uint32(call.affected, rowCount * maskWords);
-  const block: OutputBlock = { arena, offset: call.deviation, arraysAlive: 2 };
-  outputBlocks.register(deviation, block);
-  outputBlocks.register(affected, block);
-  return { rowStart, rowCount, deviation, affected, maskWords };
+  return {
+    rowStart,
+    rowCount,
+    // slice() of a view over shared memory makes an ordinary (unshared) array.
+    deviation: arena.float64(call.deviation, rowCount).slice(),
+    affected: arena.uint32(call.affected, rowCount * maskWords).slice(),
+    maskWords,
+  };
 }

@@ -64,17 +64,10 @@ export function createWasmComparatorOn(
       const checked = checkComparisonInput(primary, mirror, layout, options);
       const plan = planStaging(arena, kernel, primary, mirror, layout, checked);
       const region = scratch.take(plan.bytes);
-      const outputs = arena.allocateBlock(plan.outputBytes);
-      try {
-        const call = stageComparison(arena, kernel, region, outputs, plan, primary, mirror, layout, checked);
-        if (call.rowCount > 0) runKernel(kernel, call);
-        counter.count(plan);
-        // From here the output block belongs to the result's arrays (freed when they are collected).
-        return readResult(arena, call, checked);
-      } catch (error) {
-        arena.freeBlock(outputs);
-        throw error;
-      }
+      const call = stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked);
+      if (call.rowCount > 0) runKernel(kernel, call);
+      counter.count(plan);
+      return readResult(arena, call, checked);
     },
     dispose() {
       // The memory goes with the last reference to it; arrays from `storage` stay valid views.
