@@ -8,7 +8,8 @@
  * Two fleets: a healthy one (1% of the instances differ from their mirror, as in production) with
  * every case, and a stressed one (25% differ) with the CPU cases, where no kernel can skip much.
  * Backends that keep matrices in memory of their own (wasm arenas) get the fleet placed there once,
- * as a fleet created with that backend is, so they compare in place. Every backend's answer is
+ * as a fleet created with that backend is, so they compare in place. Every case writes its result
+ * into reused output arrays (CompareOptions.output). Every backend's answer is
  * checked against the js reference before it is timed.
  * Writes bench/results/compare.json and compare.md.
  */
@@ -76,6 +77,22 @@ function placedFor(comparator: Comparator, f: Fleet): { primary: Float64Array; m
   return { primary, mirror };
 }
 
+/**
+ * Reused result arrays, as a caller comparing its fleet periodically passes them
+ * (`CompareOptions.output`); in the backend's storage when it has one, so the wasm kernels write
+ * them in place. A fresh 12 MB result per call would mostly measure the garbage collector.
+ */
+function outputFor(comparator: Comparator): { deviation: Float64Array; affected: Uint32Array } {
+  const words = Math.max(1, Math.ceil(FIELDS / 32));
+  const storage = comparator.storage;
+  if (storage === undefined) return { deviation: new Float64Array(ROWS), affected: new Uint32Array(ROWS * words) };
+  const block = storage.allocate(ROWS + Math.ceil((ROWS * words) / 2));
+  return {
+    deviation: block.subarray(0, ROWS),
+    affected: new Uint32Array(block.buffer, block.byteOffset + ROWS * 8, ROWS * words),
+  };
+}
+
 // Backends are created once and serve both fleets.
 const comparators: { name: BackendName; comparator: Comparator }[] = [];
 const notRun: { backend: BackendName; reason: string }[] = [];
@@ -103,7 +120,8 @@ async function casesFor(f: Fleet, everything: boolean): Promise<Record<string, (
     const placed = placedFor(comparator, f);
     const label = name === 'piscina' ? POOLED : name === 'js' ? 'js reference' : name;
     check(label, f, await comparator.compare(placed.primary, placed.mirror, f.layout), gpu ? GPU_BOUND : 0);
-    cases[label] = () => comparator.compare(placed.primary, placed.mirror, f.layout);
+    const output = outputFor(comparator);
+    cases[label] = () => comparator.compare(placed.primary, placed.mirror, f.layout, { output });
     // The rooflines read the very arrays the wasm kernels read, in the same memory.
     if (name === 'wasm-simd') {
       const sum = singleThreadRoofline(rooflineWasm, (comparator.storage as WasmArena).memory);
@@ -215,7 +233,7 @@ const md = [
   '',
   `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}. Command: \`npm run bench:compare\`.`,
   `Fleets: ${fmt(ROWS, 0)} instances x ${FIELDS} float64 fields, row-major; ${fmt(bytesRead / 1e6, 0)} MB read per comparison (both matrices).`,
-  "Every backend's answer was checked against the js reference before it was timed (wasm and piscina: bit-exact). GB/s = bytes of both matrices / mean time per comparison.",
+  "Every backend's answer was checked against the js reference before it was timed (wasm and piscina: bit-exact). Results are written into reused output arrays (`CompareOptions.output`, in the backend's wasm memory where it has one). GB/s = bytes of both matrices / mean time per comparison.",
   '',
   ...table(healthy[0]?.fleet ?? 'healthy', healthy, ratios.healthy),
   ...table(stressed[0]?.fleet ?? 'stressed', stressed, ratios.stressed),

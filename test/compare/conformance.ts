@@ -414,6 +414,29 @@ export function runComparatorConformance(
       expectSameResult(first, firstCopy);
     });
 
+    it('writes into caller-provided output arrays, overwriting every element of the range and nothing past it', async () => {
+      const layout = randomLayout(37, 77);
+      const { primary, mirror } = randomMatrices(layout, 50, 78);
+      const maskWords = maskWordsFor(layout.fieldCount);
+      const output = {
+        deviation: new Float64Array(60).fill(Number.NaN),
+        affected: new Uint32Array(60 * maskWords).fill(0xdeadbeef),
+      };
+      const result = await get().compare(primary, mirror, layout, { rowStart: 5, rowCount: 40, output });
+      expectSameResult(result, compareRowsSync(primary, mirror, layout, { rowStart: 5, rowCount: 40 }), options);
+      expect(result.deviation.buffer).toBe(output.deviation.buffer);
+      expect(result.affected.buffer).toBe(output.affected.buffer);
+      expect(Number.isNaN(output.deviation[40]!)).toBe(true);
+      expect(output.affected[40 * maskWords]).toBe(0xdeadbeef);
+    });
+
+    it('refuses an output array that is too small', async () => {
+      const layout = randomLayout(4, 1);
+      const { primary, mirror } = randomMatrices(layout, 10, 2);
+      const output = { deviation: new Float64Array(9), affected: new Uint32Array(10) };
+      await expect(get().compare(primary, mirror, layout, { output })).rejects.toBeInstanceOf(ComparisonInputError);
+    });
+
     for (const c of invalidCases()) {
       it(`rejects invalid input: ${c.label}`, async () => {
         await expect(get().compare(c.primary, c.mirror, c.layout, c.options)).rejects.toBeInstanceOf(ComparisonInputError);

@@ -104,6 +104,18 @@ describe('wasm backends', () => {
     expect(result.affected.buffer).toBeInstanceOf(ArrayBuffer);
   });
 
+  it('writes straight into output arrays allocated from its storage (no copy out)', async () => {
+    const layout = randomLayout(40, 9);
+    const { primary, mirror } = randomMatrices(layout, 33, 10);
+    const block = simd.storage.allocate(33 + 33);
+    const output = { deviation: block.subarray(0, 33), affected: new Uint32Array(block.buffer, block.byteOffset + 33 * 8, 66) };
+    const result = await simd.compare(inStorage(simd, primary), inStorage(simd, mirror), layout, { output });
+    expectSameResult(result, compareRowsSync(primary, mirror, layout));
+    expect(result.deviation.byteOffset).toBe(output.deviation.byteOffset);
+    expect(result.affected.byteOffset).toBe(output.affected.byteOffset);
+    simd.storage.release(block);
+  });
+
   it('gives identical results from the SIMD and the scalar build (bit for bit), special values included', async () => {
     for (const fields of [1, 2, 3, 5, 31, 32, 33, 64, 67]) {
       const layout = randomLayout(fields, fields * 13);

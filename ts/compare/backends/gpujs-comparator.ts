@@ -14,7 +14,7 @@ import { SnapshotPool } from './gpu-snapshot.js';
 import { MASK_FIELDS_PER_OUTPUT, outputsPerRow } from './gpujs-kernel.js';
 import type { GpuJsMode } from './gpujs-loader.js';
 import type { GpuJsRunner } from './gpujs-runner.js';
-import { checkComparisonInput, compareRowsSync } from './js.js';
+import { checkComparisonInput, compareRowsSync, resultArrays } from './js.js';
 
 /**
  * Limits of one kernel run. gpu.js's f32 modes compute indices in f32: value indices must stay below
@@ -100,13 +100,7 @@ export function createGpuJsComparator(runner: GpuJsRunner): GpuJsComparator {
     async compare(primary, mirror, layout, options?: CompareOptions) {
       if (disposed) throw new GpuJsBackendError('GPUJS_DISPOSED', 'the gpujs comparator was disposed');
       const { rowStart, rowCount, missingWeight, maskWords } = checkComparisonInput(primary, mirror, layout, options);
-      const result: ComparisonResult = {
-        rowStart,
-        rowCount,
-        deviation: new Float64Array(rowCount),
-        affected: new Uint32Array(rowCount * maskWords),
-        maskWords,
-      };
+      const result: ComparisonResult = { rowStart, rowCount, ...resultArrays(rowCount, maskWords, options?.output), maskWords };
       if (rowCount === 0) return result;
       // The snapshot (and a copy of the layout): the caller may change both once we return.
       const { stride } = layout;

@@ -27,11 +27,14 @@ import {
   type Comparator,
   type CompareOptions,
   type ComparisonLayout,
+  type ComparisonOutput,
   type ComparisonResult,
   DEFAULT_MISSING_WEIGHT,
   maskWordsFor,
 } from '../comparator.js';
 import { ComparisonInputError } from '../errors.js';
+
+export type { ComparisonOutput } from '../comparator.js';
 
 /** Why a field is affected, as a report names it; null when it is not affected. */
 export type FieldDeviationReason = 'missing' | 'numeric' | 'categorical' | null;
@@ -194,19 +197,35 @@ function shape(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
-/** Caller-owned arrays a comparison writes into instead of allocating (see {@link compareRowsSync}). */
-export interface ComparisonOutput {
-  /** At least `rowCount` values. */
-  readonly deviation: Float64Array;
-  /** At least `rowCount * maskWordsFor(fieldCount)` words. */
-  readonly affected: Uint32Array;
+/**
+ * The result arrays of a comparison: views of `output` (checked to be large enough) when given,
+ * else fresh arrays.
+ * @throws ComparisonInputError when `output` is too small or not the right kind of array
+ */
+export function resultArrays(
+  rowCount: number,
+  maskWords: number,
+  output: ComparisonOutput | undefined,
+): { deviation: Float64Array; affected: Uint32Array } {
+  if (output === undefined) return { deviation: new Float64Array(rowCount), affected: new Uint32Array(rowCount * maskWords) };
+  if (!(output.deviation instanceof Float64Array) || output.deviation.length < rowCount) {
+    throw new ComparisonInputError(
+      `output.deviation must be a Float64Array of at least ${rowCount} values, got ${shape(output.deviation)}`,
+    );
+  }
+  if (!(output.affected instanceof Uint32Array) || output.affected.length < rowCount * maskWords) {
+    throw new ComparisonInputError(
+      `output.affected must be a Uint32Array of at least ${rowCount * maskWords} words (${rowCount} rows x ${maskWords}), got ${shape(output.affected)}`,
+    );
+  }
+  return { deviation: output.deviation.subarray(0, rowCount), affected: output.affected.subarray(0, rowCount * maskWords) };
 }
 
 /**
  * Compares rows `rowStart .. rowStart + rowCount - 1` of two row-major matrices by the rule in
  * this module's header. Synchronous; the oracle of every backend.
  *
- * @param output optional arrays to write the result into; the result's `deviation` and
+ * @param output optional arrays to write the result into (default `options.output`); the result's `deviation` and
  *   `affected` are then views of their first `rowCount` (and `rowCount * maskWords`) elements,
  *   every one of which is overwritten. Without it, fresh arrays are allocated. Reusing buffers
  *   matters for periodic comparisons of large fleets: a fresh 100k-row result costs more in
@@ -223,25 +242,7 @@ export function compareRowsSync(
   output?: ComparisonOutput,
 ): ComparisonResult {
   const { rowStart, rowCount, missingWeight, maskWords } = checkComparisonInput(primary, mirror, layout, options);
-  let deviation: Float64Array;
-  let affected: Uint32Array;
-  if (output === undefined) {
-    deviation = new Float64Array(rowCount);
-    affected = new Uint32Array(rowCount * maskWords);
-  } else {
-    if (!(output.deviation instanceof Float64Array) || output.deviation.length < rowCount) {
-      throw new ComparisonInputError(
-        `output.deviation must be a Float64Array of at least ${rowCount} values, got ${shape(output.deviation)}`,
-      );
-    }
-    if (!(output.affected instanceof Uint32Array) || output.affected.length < rowCount * maskWords) {
-      throw new ComparisonInputError(
-        `output.affected must be a Uint32Array of at least ${rowCount * maskWords} words (${rowCount} rows x ${maskWords}), got ${shape(output.affected)}`,
-      );
-    }
-    deviation = output.deviation.subarray(0, rowCount);
-    affected = output.affected.subarray(0, rowCount * maskWords);
-  }
+  const { deviation, affected } = resultArrays(rowCount, maskWords, output ?? options.output);
   deviationKernel(
     primary,
     mirror,

@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { assetPath } from '../../assets.js';
 import type { BackendDefinition, BackendSettings, ProbeResult } from '../backend.js';
-import type { ComparisonLayout, ComparisonResult } from '../comparator.js';
-import { type CheckedComparison, checkComparisonInput } from './js.js';
+import type { ComparisonLayout, ComparisonOutput, ComparisonResult } from '../comparator.js';
+import { type CheckedComparison, checkComparisonInput, resultArrays } from './js.js';
 import { ComparisonWorkerError, ComparisonWorkerScriptMissingError, InvalidBackendSettingsError } from './piscina-errors.js';
 import { planShards, type Shard } from './piscina-shards.js';
 import { createWasmComparatorOn, probeKernel, unsupported, type WasmComparator } from './wasm.js';
@@ -31,6 +31,7 @@ import { ComparatorDisposedError, WasmUnsupportedError } from './wasm-errors.js'
 import { instantiateKernel, type KernelVariant, kernelPath, loadKernelModule } from './wasm-kernel.js';
 import { WasmArena } from './wasm-memory.js';
 import {
+  directOutputs,
   type KernelCall,
   planStaging,
   readResult,
@@ -140,13 +141,14 @@ export async function createPiscinaComparator(
     layout: ComparisonLayout,
     checked: CheckedComparison,
     shards: readonly Shard[],
+    output: ComparisonOutput | undefined,
   ): Promise<ComparisonResult> => {
     const ticket = arena.beginComparison();
     let region: number | undefined;
     try {
       const plan = planStaging(arena, kernel, primary, mirror, layout, checked);
       region = arena.allocateBlock(plan.bytes);
-      const call = stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked);
+      const call = directOutputs(arena, stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked), output);
       counter.count(plan);
       pooledComparisons += 1;
       lastShards = shards;
@@ -165,7 +167,7 @@ export async function createPiscinaComparator(
           );
         }
       }
-      return readResult(arena, call, checked);
+      return readResult(arena, call, checked, output);
     } finally {
       arena.endComparison(ticket);
       // After dispose a terminating worker may still be writing its shard: leave the region be.
@@ -190,7 +192,9 @@ export async function createPiscinaComparator(
         callingThreadComparisons += 1;
         return local.compare(primary, mirror, layout, compareOptions);
       }
-      return comparePooled(primary, mirror, layout, checked, shards);
+      // A too-small output is refused before any work.
+      if (compareOptions?.output !== undefined) resultArrays(checked.rowCount, checked.maskWords, compareOptions.output);
+      return comparePooled(primary, mirror, layout, checked, shards, compareOptions?.output);
     },
     dispose() {
       if (disposed) return;

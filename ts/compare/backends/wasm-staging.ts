@@ -8,8 +8,8 @@
  * region. The outputs are copied out into fresh arrays once the kernel has run: they are
  * `rowCount * (8 + 4 * maskWords)` bytes, small next to the inputs' `rowCount * stride * 16`.
  */
-import type { ComparisonLayout, ComparisonResult } from '../comparator.js';
-import type { CheckedComparison } from './js.js';
+import type { ComparisonLayout, ComparisonOutput, ComparisonResult } from '../comparator.js';
+import { type CheckedComparison, resultArrays } from './js.js';
 import type { KernelExports } from './wasm-kernel.js';
 import type { WasmArena } from './wasm-memory.js';
 
@@ -209,15 +209,37 @@ export function runKernel(kernel: KernelExports, call: KernelCall): void {
   );
 }
 
-/** Copies the outputs out of the arena into fresh arrays (the caller owns them; later calls do not touch them). */
-export function readResult(arena: WasmArena, call: KernelCall, checked: CheckedComparison): ComparisonResult {
+/**
+ * Where the kernel should write a comparison's outputs: straight into `output` when both of its
+ * arrays live in the arena (no copy at all), else into the staging region (then copied out).
+ */
+export function directOutputs(arena: WasmArena, call: KernelCall, output: ComparisonOutput | undefined): KernelCall {
+  if (output === undefined || !arena.owns(output.deviation) || !arena.owns(output.affected)) return call;
+  return { ...call, deviation: output.deviation.byteOffset, affected: output.affected.byteOffset };
+}
+
+/**
+ * The result of a staged call: the caller's `output` (written in place by the kernel, or filled
+ * from the staging region), else fresh arrays copied out of the arena, which the caller owns
+ * (later calls do not touch them).
+ */
+export function readResult(
+  arena: WasmArena,
+  call: KernelCall,
+  checked: CheckedComparison,
+  output?: ComparisonOutput,
+): ComparisonResult {
   const { rowStart, rowCount, maskWords } = checked;
-  return {
-    rowStart,
-    rowCount,
-    // slice() of a view over shared memory makes an ordinary (unshared) array.
-    deviation: arena.float64(call.deviation, rowCount).slice(),
-    affected: arena.uint32(call.affected, rowCount * maskWords).slice(),
-    maskWords,
+  const staged = {
+    deviation: arena.float64(call.deviation, rowCount),
+    affected: arena.uint32(call.affected, rowCount * maskWords),
   };
+  if (output === undefined) {
+    // slice() of a view over shared memory makes an ordinary (unshared) array.
+    return { rowStart, rowCount, deviation: staged.deviation.slice(), affected: staged.affected.slice(), maskWords };
+  }
+  const { deviation, affected } = resultArrays(rowCount, maskWords, output);
+  if (deviation.byteOffset !== call.deviation || !arena.owns(deviation)) deviation.set(staged.deviation);
+  if (affected.byteOffset !== call.affected || !arena.owns(affected)) affected.set(staged.affected);
+  return { rowStart, rowCount, deviation, affected, maskWords };
 }

@@ -9,13 +9,21 @@
 import type { BackendDefinition, ProbeResult } from '../backend.js';
 import type { Comparator, ComparisonResult } from '../comparator.js';
 import type { MatrixStorage } from '../matrix-storage.js';
-import { checkComparisonInput } from './js.js';
+import { checkComparisonInput, resultArrays } from './js.js';
 import { sharedWasmMemorySupported, wasmSimdSupported, webAssemblyApi } from './wasm-api.js';
 import { ComparatorDisposedError, WasmUnsupportedError } from './wasm-errors.js';
 import { instantiateKernel, type KernelExports, type KernelVariant, kernelPath, loadKernelModule } from './wasm-kernel.js';
 import { WasmArena } from './wasm-memory.js';
 import { ReusableScratch } from './wasm-scratch.js';
-import { planStaging, readResult, runKernel, StagingCounter, type StagingStats, stageComparison } from './wasm-staging.js';
+import {
+  directOutputs,
+  planStaging,
+  readResult,
+  runKernel,
+  StagingCounter,
+  type StagingStats,
+  stageComparison,
+} from './wasm-staging.js';
 
 /** A comparator running the wasm kernel, with the storage its matrices should live in. */
 export interface WasmComparator extends Comparator {
@@ -62,12 +70,18 @@ export function createWasmComparatorOn(
     async compare(primary, mirror, layout, options): Promise<ComparisonResult> {
       if (disposed) throw new ComparatorDisposedError(name);
       const checked = checkComparisonInput(primary, mirror, layout, options);
+      // A too-small output is refused before any work.
+      if (options?.output !== undefined) resultArrays(checked.rowCount, checked.maskWords, options.output);
       const plan = planStaging(arena, kernel, primary, mirror, layout, checked);
       const region = scratch.take(plan.bytes);
-      const call = stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked);
+      const call = directOutputs(
+        arena,
+        stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked),
+        options?.output,
+      );
       if (call.rowCount > 0) runKernel(kernel, call);
       counter.count(plan);
-      return readResult(arena, call, checked);
+      return readResult(arena, call, checked, options?.output);
     },
     dispose() {
       // The memory goes with the last reference to it; arrays from `storage` stay valid views.

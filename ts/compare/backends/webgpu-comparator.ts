@@ -18,7 +18,7 @@ import { FIELD_PARAM_WORDS, PARTS_PER_VALUE, packFieldParams, packRows } from '.
 import { FLAG_HOST_VALUE, FLAG_UNCERTAIN, GPU_MAX_FIELDS } from './gpu-precision.js';
 import { type RecheckCounts, recheckRows } from './gpu-recheck.js';
 import { SnapshotPool } from './gpu-snapshot.js';
-import { checkComparisonInput, compareRowsSync } from './js.js';
+import { checkComparisonInput, compareRowsSync, resultArrays } from './js.js';
 import { GrowableBuffer } from './webgpu-buffers.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './webgpu-constants.js';
 import { encodeRowParams, ROW_PARAMS_BYTES, type WebGpuContext } from './webgpu-context.js';
@@ -134,8 +134,7 @@ export class DeviceComparison {
   ): Promise<ComparisonResult> {
     this.ctx.guard.check();
     const { rowStart, rowCount, missingWeight, maskWords } = checkComparisonInput(primary, mirror, layout, options);
-    const deviation = new Float64Array(rowCount);
-    const affected = new Uint32Array(rowCount * maskWords);
+    const { deviation, affected } = resultArrays(rowCount, maskWords, options?.output);
     const result: ComparisonResult = { rowStart, rowCount, deviation, affected, maskWords };
     if (rowCount === 0) return result;
     const stride = layout.stride;
