@@ -10,6 +10,7 @@ import { type Comparator, type ComparisonResult, DEFAULT_MISSING_WEIGHT, maskWor
 import type { StateLayout } from '../state/layout.js';
 import type { RowIndex } from '../state/row-index.js';
 import type { StateMatrix } from '../state/state-matrix.js';
+import { OutputPool } from './output-pool.js';
 import type { AffectedField, AnomalyCause, AnomalyReport, FieldReason, Severity } from './report.js';
 import { defaultBands, type SeverityBands, severityOf } from './severity.js';
 import type { AnomalySink } from './sink.js';
@@ -108,6 +109,8 @@ export class AnomalyDetector {
   private readonly missingWeight: number;
   /** Open anomalies by fleet, then row: the signature (affected-field mask) last reported. */
   private readonly open = new Map<string, Map<number, string>>();
+  /** Result arrays of fleet rounds, reused (created on the first round). */
+  private outputs: OutputPool | undefined;
   private scratchOutput: ComparisonOutput = {
     deviation: new Float64Array(SMALL_RANGE_ROWS),
     affected: new Uint32Array(SMALL_RANGE_ROWS),
@@ -166,9 +169,23 @@ export class AnomalyDetector {
       primarySeqs[i] = fleet.primary.seqOf(rowStart + i);
       mirrorSeqs[i] = fleet.mirror.seqOf(rowStart + i);
     }
-    return this.options.comparator
-      .compare(fleet.primary.data, fleet.mirror.data, fleet.layout, options)
-      .then((result) => this.evaluate(fleet, result, primarySeqs, mirrorSeqs));
+    this.outputs ??= new OutputPool(this.options.comparator.storage);
+    const pool = this.outputs;
+    const output = pool.take(rowCount, rowCount * maskWordsFor(fleet.layout.fieldCount));
+    return this.options.comparator.compare(fleet.primary.data, fleet.mirror.data, fleet.layout, { ...options, output }).then(
+      (result) => {
+        // evaluate reads the result synchronously (reports keep copies), so the arrays go back now.
+        try {
+          return this.evaluate(fleet, result, primarySeqs, mirrorSeqs);
+        } finally {
+          pool.give(output);
+        }
+      },
+      (error: unknown) => {
+        pool.give(output);
+        throw error;
+      },
+    );
   }
 
   /**
