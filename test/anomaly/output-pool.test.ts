@@ -1,23 +1,7 @@
 /** The detector's pool of result arrays: reuse, growth, storage placement and release. */
 import { describe, expect, it } from 'vitest';
 import { OutputPool } from '../../ts/anomaly/output-pool.js';
-import type { MatrixStorage } from '../../ts/compare/matrix-storage.js';
-
-function recordingStorage() {
-  const allocated: Float64Array[] = [];
-  const released: Float64Array[] = [];
-  const storage: MatrixStorage = {
-    allocate(length) {
-      const a = new Float64Array(length);
-      allocated.push(a);
-      return a;
-    },
-    release(array) {
-      released.push(array);
-    },
-  };
-  return { storage, allocated, released };
-}
+import { recordingStorage } from '../support/recording-storage.js';
 
 describe('OutputPool', () => {
   it('hands back the same arrays for the next round of the same or a smaller size', () => {

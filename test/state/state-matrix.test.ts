@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { MatrixStorage } from '../../ts/compare/matrix-storage.js';
 import { FieldOutOfRangeError, InvalidSeqError, MatrixCapacityError, RowOutOfRangeError } from '../../ts/state/errors.js';
 import { layoutFor } from '../../ts/state/layout.js';
 import { RowIndex } from '../../ts/state/row-index.js';
 import { StateMatrix } from '../../ts/state/state-matrix.js';
 import { stringHash } from '../../ts/state/string-hash.js';
 import { bool, enumOf, f64, i32, str } from '../../ts/workflow/fields.js';
+import { recordingStorage } from '../support/recording-storage.js';
 
 const NAN = Number.NaN;
 
@@ -187,18 +187,7 @@ describe('RowIndex', () => {
 
 describe('StateMatrix: storage', () => {
   it('allocates its values from the given storage and releases the old array when it grows', () => {
-    const allocated: Float64Array[] = [];
-    const released: Float64Array[] = [];
-    const storage: MatrixStorage = {
-      allocate(length) {
-        const a = new Float64Array(length);
-        allocated.push(a);
-        return a;
-      },
-      release(array) {
-        released.push(array);
-      },
-    };
+    const { storage, allocated, released } = recordingStorage();
     const m = new StateMatrix(layout, 2, storage);
     expect(allocated).toHaveLength(1);
     expect(m.data).toBe(allocated[0]);

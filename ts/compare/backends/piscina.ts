@@ -5,7 +5,8 @@
  * no matrix crosses a thread (`piscina-worker.mjs`). Matrices allocated from `storage` are read in
  * place; others have their compared rows copied into the arena once, on the calling thread, before
  * `compare` returns (`wasm-staging.ts`). Each shard writes its rows of the outputs into the shared
- * staging region; the main thread copies the outputs out when every shard is done. Batches under
+ * staging region (or straight into caller output arrays that live in the arena); the main thread
+ * copies staged outputs out when every shard is done. Batches under
  * `minRowsPerWorker` rows run on the calling thread, through the same kernel.
  *
  * Matrices in the arena are read by the workers while the comparison is in flight, not at the
@@ -21,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { assetPath } from '../../assets.js';
 import type { BackendDefinition, BackendSettings, ProbeResult } from '../backend.js';
-import type { ComparisonLayout, ComparisonOutput, ComparisonResult } from '../comparator.js';
+import type { ComparisonLayout, ComparisonResult } from '../comparator.js';
 import { type CheckedComparison, checkComparisonInput, resultArrays } from './js.js';
 import { ComparisonWorkerError, ComparisonWorkerScriptMissingError, InvalidBackendSettingsError } from './piscina-errors.js';
 import { planShards, type Shard } from './piscina-shards.js';
@@ -33,6 +34,7 @@ import { WasmArena } from './wasm-memory.js';
 import {
   directOutputs,
   type KernelCall,
+  type OutputTarget,
   planStaging,
   readResult,
   StagingCounter,
@@ -141,14 +143,14 @@ export async function createPiscinaComparator(
     layout: ComparisonLayout,
     checked: CheckedComparison,
     shards: readonly Shard[],
-    output: ComparisonOutput | undefined,
+    target: OutputTarget | undefined,
   ): Promise<ComparisonResult> => {
     const ticket = arena.beginComparison();
     let region: number | undefined;
     try {
       const plan = planStaging(arena, kernel, primary, mirror, layout, checked);
       region = arena.allocateBlock(plan.bytes);
-      const call = directOutputs(arena, stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked), output);
+      const call = directOutputs(arena, stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked), target);
       counter.count(plan);
       pooledComparisons += 1;
       lastShards = shards;
@@ -167,7 +169,7 @@ export async function createPiscinaComparator(
           );
         }
       }
-      return readResult(arena, call, checked, output);
+      return readResult(arena, call, checked, target);
     } finally {
       arena.endComparison(ticket);
       // After dispose a terminating worker may still be writing its shard: leave the region be.
@@ -193,8 +195,8 @@ export async function createPiscinaComparator(
         return local.compare(primary, mirror, layout, compareOptions);
       }
       // A too-small output is refused before any work.
-      if (compareOptions?.output !== undefined) resultArrays(checked.rowCount, checked.maskWords, compareOptions.output);
-      return comparePooled(primary, mirror, layout, checked, shards, compareOptions?.output);
+      const target = compareOptions?.output && resultArrays(checked.rowCount, checked.maskWords, compareOptions.output);
+      return comparePooled(primary, mirror, layout, checked, shards, target);
     },
     dispose() {
       if (disposed) return;

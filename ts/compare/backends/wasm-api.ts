@@ -5,6 +5,8 @@
  * off `globalThis` through a local interface keeps the declarations private to these backends.
  */
 
+import { detectWasmSimd } from '../../hardware/wasm-simd.js';
+
 /** A compiled module; opaque, and can be posted to worker threads. */
 export interface WasmModule {
   readonly __wasmModule: unique symbol;
@@ -36,49 +38,9 @@ export function webAssemblyApi(): WebAssemblyApi | undefined {
   return (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 }
 
-/**
- * `(module (func (result v128) i32.const 0 i8x16.splat))`: the smallest function whose validation
- * needs SIMD (a v128 result and a 0xfd-prefixed opcode). Validating it asks the engine itself.
- */
-const SIMD_PROBE_MODULE = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00, // magic "\0asm", version 1
-  0x01,
-  0x05,
-  0x01,
-  0x60,
-  0x00,
-  0x01,
-  0x7b, // type section: one func type () -> v128
-  0x03,
-  0x02,
-  0x01,
-  0x00, // function section: one function of type 0
-  0x0a,
-  0x08,
-  0x01,
-  0x06,
-  0x00,
-  0x41,
-  0x00,
-  0xfd,
-  0x0f,
-  0x0b, // code: no locals, i32.const 0, i8x16.splat, end
-]);
-
-/** Whether this engine compiles WebAssembly SIMD. */
+/** Whether this engine compiles WebAssembly SIMD (the same probe module `wfmirror detect` validates). */
 export function wasmSimdSupported(): boolean {
-  try {
-    return webAssemblyApi()?.validate(SIMD_PROBE_MODULE) === true;
-  } catch {
-    return false;
-  }
+  return detectWasmSimd();
 }
 
 /** Whether this engine can create a shared WebAssembly memory (the threads proposal; every backend here needs one). */

@@ -8,8 +8,8 @@
  * region. The outputs are copied out into fresh arrays once the kernel has run: they are
  * `rowCount * (8 + 4 * maskWords)` bytes, small next to the inputs' `rowCount * stride * 16`.
  */
-import type { ComparisonLayout, ComparisonOutput, ComparisonResult } from '../comparator.js';
-import { type CheckedComparison, resultArrays } from './js.js';
+import type { ComparisonLayout, ComparisonResult } from '../comparator.js';
+import type { CheckedComparison } from './js.js';
 import type { KernelExports } from './wasm-kernel.js';
 import type { WasmArena } from './wasm-memory.js';
 
@@ -209,17 +209,23 @@ export function runKernel(kernel: KernelExports, call: KernelCall): void {
   );
 }
 
-/**
- * Where the kernel should write a comparison's outputs: straight into `output` when both of its
- * arrays live in the arena (no copy at all), else into the staging region (then copied out).
- */
-export function directOutputs(arena: WasmArena, call: KernelCall, output: ComparisonOutput | undefined): KernelCall {
-  if (output === undefined || !arena.owns(output.deviation) || !arena.owns(output.affected)) return call;
-  return { ...call, deviation: output.deviation.byteOffset, affected: output.affected.byteOffset };
+/** A comparison's result arrays in the caller's output, already checked by `resultArrays`. */
+export interface OutputTarget {
+  readonly deviation: Float64Array;
+  readonly affected: Uint32Array;
 }
 
 /**
- * The result of a staged call: the caller's `output` (written in place by the kernel, or filled
+ * Where the kernel should write a comparison's outputs: straight into `target` when both of its
+ * arrays live in the arena (no copy at all), else into the staging region (then copied out).
+ */
+export function directOutputs(arena: WasmArena, call: KernelCall, target: OutputTarget | undefined): KernelCall {
+  if (target === undefined || !arena.owns(target.deviation) || !arena.owns(target.affected)) return call;
+  return { ...call, deviation: target.deviation.byteOffset, affected: target.affected.byteOffset };
+}
+
+/**
+ * The result of a staged call: the caller's `target` (written in place by the kernel, or filled
  * from the staging region), else fresh arrays copied out of the arena, which the caller owns
  * (later calls do not touch them).
  */
@@ -227,18 +233,18 @@ export function readResult(
   arena: WasmArena,
   call: KernelCall,
   checked: CheckedComparison,
-  output?: ComparisonOutput,
+  target?: OutputTarget,
 ): ComparisonResult {
   const { rowStart, rowCount, maskWords } = checked;
   const staged = {
     deviation: arena.float64(call.deviation, rowCount),
     affected: arena.uint32(call.affected, rowCount * maskWords),
   };
-  if (output === undefined) {
+  if (target === undefined) {
     // slice() of a view over shared memory makes an ordinary (unshared) array.
     return { rowStart, rowCount, deviation: staged.deviation.slice(), affected: staged.affected.slice(), maskWords };
   }
-  const { deviation, affected } = resultArrays(rowCount, maskWords, output);
+  const { deviation, affected } = target;
   if (deviation.byteOffset !== call.deviation || !arena.owns(deviation)) deviation.set(staged.deviation);
   if (affected.byteOffset !== call.affected || !arena.owns(affected)) affected.set(staged.affected);
   return { rowStart, rowCount, deviation, affected, maskWords };

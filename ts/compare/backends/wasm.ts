@@ -71,17 +71,13 @@ export function createWasmComparatorOn(
       if (disposed) throw new ComparatorDisposedError(name);
       const checked = checkComparisonInput(primary, mirror, layout, options);
       // A too-small output is refused before any work.
-      if (options?.output !== undefined) resultArrays(checked.rowCount, checked.maskWords, options.output);
+      const target = options?.output && resultArrays(checked.rowCount, checked.maskWords, options.output);
       const plan = planStaging(arena, kernel, primary, mirror, layout, checked);
       const region = scratch.take(plan.bytes);
-      const call = directOutputs(
-        arena,
-        stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked),
-        options?.output,
-      );
+      const call = directOutputs(arena, stageComparison(arena, kernel, region, plan, primary, mirror, layout, checked), target);
       if (call.rowCount > 0) runKernel(kernel, call);
       counter.count(plan);
-      return readResult(arena, call, checked, options?.output);
+      return readResult(arena, call, checked, target);
     },
     dispose() {
       // The memory goes with the last reference to it; arrays from `storage` stay valid views.
