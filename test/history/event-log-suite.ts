@@ -68,6 +68,23 @@ const MALFORMED: readonly [string, unknown, string][] = [
     'payload.workflowType',
   ],
   ['reason missing', { type: 'WorkflowFailed', time: 1, payload: {} }, 'payload.reason'],
+  // Logs store strings as UTF-8 and these numbers as uint32: neither could be written back as given.
+  [
+    'name with a lone surrogate',
+    { type: 'ActivityScheduled', time: 1, payload: { name: 'a\ud800', input: null } },
+    'payload.name',
+  ],
+  ['reason with a lone surrogate', { type: 'WorkflowFailed', time: 1, payload: { reason: '\udc00' } }, 'payload.reason'],
+  [
+    'version past uint32',
+    { type: 'WorkflowStarted', time: 1, payload: { workflowType: 'o', version: 2 ** 32, fingerprint: 'f', input: 1 } },
+    'payload.version',
+  ],
+  [
+    'attempts past uint32',
+    { type: 'ActivityFailed', time: 1, payload: { name: 'a', scheduledSeq: 1, error: 'x', attempts: 2 ** 32 } },
+    'payload.attempts',
+  ],
   ['NaN in JSON', scheduled('a', { price: Number.NaN }), 'payload.input.price'],
   ['Infinity in JSON', scheduled('a', { list: [1, Number.NEGATIVE_INFINITY] }), 'payload.input.list[1]'],
   ['undefined in JSON', scheduled('a', raw({ x: undefined }) as never), 'payload.input.x'],
@@ -176,7 +193,7 @@ export function describeEventLog(name: string, factory: () => EventLogFactory): 
     });
 
     it('refuses a bad workflowId or expectedSeq', async () => {
-      for (const id of ['', 'x'.repeat(257), 42, undefined]) {
+      for (const id of ['', 'x'.repeat(257), 'a\ud800b', 42, undefined]) {
         await expect(log.append(id as string, 0, someEvents(1))).rejects.toMatchObject({
           code: 'MALFORMED_EVENT',
           field: 'workflowId',

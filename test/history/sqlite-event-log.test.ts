@@ -9,7 +9,8 @@ import {
   MalformedEventError,
   SchemaVersionMismatchError,
 } from '../../ts/history/errors.js';
-import type { Json } from '../../ts/history/events.js';
+import { EventWriter } from '../../ts/history/event-writer.js';
+import type { HistoryEvent, Json } from '../../ts/history/events.js';
 import { MemoryEventLog } from '../../ts/history/memory-event-log.js';
 import { SqliteEventLog } from '../../ts/history/sqlite-event-log.js';
 import { describeEventLog } from './event-log-suite.js';
@@ -70,7 +71,7 @@ describe('SqliteEventLog', () => {
     expect(log.storageInfo()).toMatchObject({
       journalMode: 'wal',
       synchronous: 2,
-      schemaVersion: 1,
+      schemaVersion: 2,
       path: file,
       pageSize: 16384,
     });
@@ -84,16 +85,38 @@ describe('SqliteEventLog', () => {
     await log.append('b', 0, someEvents(1));
     await log.append('c', 0, someEvents(1));
     const db = track(new Database(file));
-    db.prepare("INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('a', 2, 1, 5, 'not json')").run();
-    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('b', 2, 99, 5, '{}')`).run();
-    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('c', 2, 1, 5, '{"input": 1}')`).run();
+    const insert = db.prepare('INSERT INTO events (workflow_id, seq, type, time, event) VALUES (?, ?, ?, ?, ?)');
+    const encoded = (event: HistoryEvent) => {
+      const writer = new EventWriter();
+      writer.write(event);
+      return writer.take();
+    };
+    const scheduledAt = (workflowId: string, pos: number, name: string): HistoryEvent => ({
+      workflowId,
+      seq: 2,
+      pos,
+      type: 'ActivityScheduled',
+      time: 5,
+      payload: { name, input: null },
+    });
+    insert.run('a', 2, 1, 5, Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    insert.run('b', 2, 99, 5, encoded(scheduledAt('b', 5, 'x')));
+    insert.run('c', 2, 1, 5, encoded(scheduledAt('c', 6, '')));
+    insert.run('d', 1, 1, 5, encoded(scheduledAt('d', 7, 'x'))); // the buffer says seq 2
 
-    const badJson = await log.readInstance('a').catch((e: unknown) => e);
-    expect(badJson).toBeInstanceOf(MalformedEventError);
-    expect(badJson).toMatchObject({ pos: 4, field: 'payload', workflowId: 'a' });
-    expect((badJson as Error).message).toMatch(/^stored event at pos 4: payload is not valid JSON/);
+    const notABuffer = await log.readInstance('a').catch((e: unknown) => e);
+    expect(notABuffer).toBeInstanceOf(MalformedEventError);
+    expect(notABuffer).toMatchObject({ pos: 4, field: 'event', workflowId: 'a' });
+    expect((notABuffer as Error).message).toMatch(/^stored event at pos 4: event is not a valid FlatBuffers Event/);
     await expect(log.readInstance('b')).rejects.toMatchObject({ pos: 5, field: 'type' });
-    await expect(log.readInstance('c')).rejects.toMatchObject({ pos: 6, field: 'payload.name' });
+    await expect(log.readInstance('c')).rejects.toMatchObject({
+      pos: 6,
+      field: 'event',
+      message: expect.stringMatching(/payload\.name/),
+    });
+    const torn = await log.readInstance('d').catch((e: unknown) => e);
+    expect(torn).toMatchObject({ pos: 7, field: 'event' });
+    expect((torn as Error).message).toMatch(/disagrees with the row's seq \(the buffer says 2\)/);
     await expect(log.readRange(0, 10)).rejects.toMatchObject({ code: 'MALFORMED_EVENT', pos: 4 });
     expect(await log.readRange(0, 3)).toHaveLength(3); // the good rows before it still read
   });
@@ -101,7 +124,7 @@ describe('SqliteEventLog', () => {
   it('refuses a file of another schema version, a foreign events table and a non-database; shares a file with other tables', async () => {
     await SqliteEventLog.open({ path: file }).close();
     const db = new Database(file);
-    db.prepare("UPDATE event_log_meta SET value = '2' WHERE key = 'schema_version'").run();
+    db.prepare("UPDATE event_log_meta SET value = '1' WHERE key = 'schema_version'").run();
     db.close();
     const error = (() => {
       try {
@@ -111,7 +134,7 @@ describe('SqliteEventLog', () => {
       }
     })();
     expect(error).toBeInstanceOf(SchemaVersionMismatchError);
-    expect(error).toMatchObject({ code: 'SCHEMA_VERSION_MISMATCH', found: 2, expected: 1 });
+    expect(error).toMatchObject({ code: 'SCHEMA_VERSION_MISMATCH', found: 1, expected: 2 });
 
     const foreign = path.join(tmp.dir, 'foreign.db');
     const other = new Database(foreign);
@@ -165,9 +188,8 @@ describe('SqliteEventLog', () => {
     const log = track(SqliteEventLog.open({ path: file }));
     await log.append('a', 0, someEvents(2));
     const db = track(new Database(file));
-    db.prepare(
-      `INSERT INTO events (workflow_id, seq, type, time, payload) VALUES ('a', 3, 6, 1, '{"name":"s","payload":null}')`,
-    ).run();
+    // Another writer's row: the conflict is on (workflow_id, seq), whatever the row holds.
+    db.prepare(`INSERT INTO events (workflow_id, seq, type, time, event) VALUES ('a', 3, 6, 1, x'00')`).run();
     await expect(log.append('a', 2, someEvents(1))).rejects.toBeInstanceOf(EventLogUnavailableError);
     expect(await log.head('a')).toBe(3);
     expect((await log.append('a', 3, someEvents(1)))[0]!.seq).toBe(4);

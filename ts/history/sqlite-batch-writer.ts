@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { EventWriter } from './event-writer.js';
 import type { HistoryEvent } from './events.js';
 import { typeCode } from './sqlite-rows.js';
 
@@ -25,15 +26,18 @@ export interface SqliteBatchWriter {
   close(): Promise<void>;
 }
 
-const INSERT = 'INSERT INTO events (pos, workflow_id, seq, type, time, payload) VALUES (?, ?, ?, ?, ?, ?)';
+const INSERT = 'INSERT INTO events (pos, workflow_id, seq, type, time, event) VALUES (?, ?, ?, ?, ?, ?)';
 
 /** Writes on the calling thread, in the caller's turn (the write is done when `write` returns). */
 export function inlineBatchWriter(db: Database.Database): SqliteBatchWriter {
   const insert = db.prepare(INSERT);
+  const writer = new EventWriter();
   const writeAll = db.transaction((events: readonly HistoryEvent[]) => {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, JSON.stringify(e.payload));
+      writer.reset();
+      writer.write(e);
+      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, writer.bytes);
     }
   });
   return {
@@ -56,9 +60,12 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 const insert = db.prepare(workerData.insert);
 const writeAll = db.transaction((batch) => {
-  const { numbers, workflowIds, payloads } = batch;
-  for (let i = 0, n = 0; i < workflowIds.length; i++, n += 4) {
-    insert.run(numbers[n], workflowIds[i], numbers[n + 1], numbers[n + 2], numbers[n + 3], payloads[i]);
+  const numbers = batch.numbers;
+  const events = Buffer.from(batch.events.buffer, batch.events.byteOffset, batch.events.byteLength);
+  for (let n = 0; n < numbers.length; n += 8) {
+    const event = events.subarray(numbers[n + 4], numbers[n + 5]);
+    const workflowId = events.toString('utf8', numbers[n + 6], numbers[n + 7]);
+    insert.run(numbers[n], workflowId, numbers[n + 1], numbers[n + 2], numbers[n + 3], event);
   }
 });
 let failed = undefined;
@@ -87,35 +94,40 @@ parentPort.on('message', (message) => {
 `;
 
 /**
- * A batch as the writer thread binds it: the numeric columns of row i at numbers[4i..4i+3]
- * (pos, seq, type code, time; a transferred buffer), the text columns as arrays of strings.
- * Why columns and not one JSON text of the events: the writer then only binds and inserts. With
- * JSON it parsed every payload and stringified it again, which made it the pipeline's slower
- * thread (6.5 against 3.8 µs per event, both with the commit's fsync, measured on this repo's
- * bench machine); each payload is now stringified once, here.
+ * A batch as the writer thread binds it: every event encoded as a FlatBuffers `Event`, one after
+ * another in one byte array, and per row i the numbers at numbers[8i..8i+7]: pos, seq, type code,
+ * time, where the row's event starts and ends in `events`, and where its workflow id's UTF-8
+ * bytes start and end (inside the event). Both arrays are transferred, not copied, so crossing
+ * threads costs the engine thread nothing per event; the writer thread makes the id strings.
+ * Before, the ids and JSON payload texts crossed as arrays of strings (a structured clone per
+ * string on the engine thread), and earlier still as one JSON text of the events, which the
+ * writer parsed and re-stringified payload by payload: 6.5 against 3.8 µs of writer time per
+ * event, fsync included, on this repo's bench machine.
  */
 export interface ColumnBatch {
   readonly numbers: Float64Array<ArrayBuffer>;
-  readonly workflowIds: string[];
-  readonly payloads: string[];
+  readonly events: Uint8Array<ArrayBuffer>;
 }
 
-/** Packs `events` into the columns the writer thread inserts. */
-export function toColumns(events: readonly HistoryEvent[]): ColumnBatch {
-  const count = events.length;
-  const numbers = new Float64Array(count * 4);
-  const workflowIds = new Array<string>(count);
-  const payloads = new Array<string>(count);
-  for (let i = 0, n = 0; i < count; i++, n += 4) {
+/** Numbers per row in {@link ColumnBatch.numbers}. */
+const ROW_NUMBERS = 8;
+
+/** Packs `events` into the columns the writer thread inserts, encoding each with `writer` (reset first). */
+export function toColumns(events: readonly HistoryEvent[], writer: EventWriter): ColumnBatch {
+  const numbers = new Float64Array(events.length * ROW_NUMBERS);
+  writer.reset();
+  for (let i = 0, n = 0; i < events.length; i++, n += ROW_NUMBERS) {
     const e = events[i]!;
     numbers[n] = e.pos;
     numbers[n + 1] = e.seq;
     numbers[n + 2] = typeCode(e.type);
     numbers[n + 3] = e.time;
-    workflowIds[i] = e.workflowId;
-    payloads[i] = JSON.stringify(e.payload);
+    numbers[n + 4] = writer.write(e);
+    numbers[n + 5] = writer.length;
+    numbers[n + 6] = writer.lastIdStart;
+    numbers[n + 7] = writer.lastIdEnd;
   }
-  return { numbers, workflowIds, payloads };
+  return { numbers, events: writer.take() };
 }
 
 interface WorkerReply {
@@ -166,15 +178,16 @@ export function workerBatchWriter(path: string): SqliteBatchWriter {
     failAll(new SqliteWriterError(`the SQLite writer thread exited (code ${code})`, 'WRITER_EXITED'));
     closed?.();
   });
+  const eventWriter = new EventWriter();
   return {
     write(events) {
-      const batch = toColumns(events);
+      const batch = toColumns(events, eventWriter);
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // Held while a write is in flight, so the process waits for the commit it was promised.
         worker.ref();
-        worker.postMessage({ id, batch }, [batch.numbers.buffer]);
+        worker.postMessage({ id, batch }, [batch.numbers.buffer, batch.events.buffer]);
       }).finally(() => {
         if (pending.size === 0) worker.unref();
       });

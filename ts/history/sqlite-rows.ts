@@ -1,12 +1,13 @@
 /**
  * Turning stored rows back into events. Rows are not trusted: a file can be edited, restored from a
  * bad backup or written by a buggy build, and a replay fed a wrong event produces wrong state
- * silently. So every row is checked, and a bad one is a MalformedEventError naming its pos.
+ * silently. So every row is checked (its FlatBuffers buffer verified, its columns compared with
+ * what the buffer says), and a bad one is a MalformedEventError naming its pos.
  */
+import { SerializationError } from '../serialization/errors.js';
 import { MalformedEventError } from './errors.js';
-import { EVENT_TYPES, type EventType, type HistoryEvent, type Json } from './events.js';
-import { deepFreezeJson } from './json-value.js';
-import { payloadFieldProblem } from './validate-event.js';
+import { decodeEvent } from './event-codec.js';
+import { EVENT_TYPES, type EventType, type HistoryEvent } from './events.js';
 
 const TYPE_CODES: ReadonlyMap<EventType, number> = new Map(EVENT_TYPES.map((t, i) => [t, i]));
 
@@ -16,14 +17,14 @@ export function typeCode(type: EventType): number {
 }
 
 /** Columns selected by the read statements, in this order (the statements run in raw mode). */
-export const ROW_COLUMNS = 'pos, workflow_id, seq, type, time, payload';
+export const ROW_COLUMNS = 'pos, workflow_id, seq, type, time, event';
 
 /**
- * Decodes one raw row `[pos, workflow_id, seq, type, time, payload]` into a frozen event.
+ * Decodes one raw row `[pos, workflow_id, seq, type, time, event]` into a frozen event.
  * @throws MalformedEventError naming the row's pos and the bad column
  */
 export function decodeRow(row: readonly unknown[]): HistoryEvent {
-  const [pos, workflowId, seq, code, time, text] = row;
+  const [pos, workflowId, seq, code, time, blob] = row;
   // STRICT tables already guarantee the column types, but a NULL-free number is cheap to confirm.
   const at = typeof pos === 'number' ? pos : Number.NaN;
   const bad = (field: string, problem: string, cause?: unknown): MalformedEventError =>
@@ -39,16 +40,35 @@ export function decodeRow(row: readonly unknown[]): HistoryEvent {
   const type = typeof code === 'number' ? EVENT_TYPES[code] : undefined;
   if (type === undefined) throw bad('type', `code ${String(code)} is not an event type (0..${EVENT_TYPES.length - 1})`);
   if (typeof time !== 'number' || !Number.isFinite(time)) throw bad('time', 'is not a finite number');
-  if (typeof text !== 'string') throw bad('payload', 'is not text');
-  let payload: Json;
+  if (!(blob instanceof Uint8Array)) throw bad('event', 'is not a blob');
+  let decoded: HistoryEvent;
   try {
-    payload = JSON.parse(text) as Json;
+    decoded = decodeEvent(blob);
   } catch (cause) {
-    throw bad('payload', `is not valid JSON (${cause instanceof Error ? cause.message : String(cause)})`, cause);
+    if (!(cause instanceof SerializationError)) throw cause;
+    throw bad('event', `is not a valid FlatBuffers Event: ${cause.message}`, cause);
   }
-  const problem = payloadFieldProblem(type, payload);
-  if (problem) throw bad(problem.field, `${problem.problem} for ${type}`);
-  return Object.freeze({ workflowId, seq, pos: at, type, time, payload: deepFreezeJson(payload) }) as HistoryEvent;
+  // decodeEvent has checked the payload (the fields its type requires, JSON values) and frozen it.
+  const disagreement = columnDisagreement(decoded, at, workflowId, seq, type, time);
+  if (disagreement !== undefined) throw bad('event', `disagrees with the row's ${disagreement}`);
+  return decoded;
+}
+
+/** Which column the decoded buffer contradicts, if any (a row edited by hand, or half of two rows). */
+function columnDisagreement(
+  event: HistoryEvent,
+  pos: number,
+  workflowId: string,
+  seq: number,
+  type: EventType,
+  time: number,
+): string | undefined {
+  if (event.workflowId !== workflowId) return `workflow_id (the buffer says ${JSON.stringify(event.workflowId)})`;
+  if (event.seq !== seq) return `seq (the buffer says ${event.seq})`;
+  if (event.pos !== pos) return `pos (the buffer says ${event.pos})`;
+  if (event.type !== type) return `type (the buffer says ${event.type})`;
+  if (event.time !== time) return `time (the buffer says ${event.time})`;
+  return undefined;
 }
 
 /** Decodes rows in order; the first bad one throws. */

@@ -6,11 +6,14 @@ import Database from 'better-sqlite3';
 import { EventLogUnavailableError, SchemaVersionMismatchError } from './errors.js';
 
 /** The layout this build reads and writes; bump it (and refuse older files) when the table changes. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 // STRICT makes SQLite refuse a value of the wrong type in a column instead of storing it as is,
-// so a row can only be malformed in ways a type check cannot catch (bad JSON, unknown type code).
-// `type` is the index into EVENT_TYPES. The UNIQUE index doubles as the lookup for head and
+// so a row can only be malformed in ways a type check cannot catch (a bad buffer, an unknown type
+// code). `event` is the whole event as a FlatBuffers `Event` (schemas/event.fbs), the format every
+// transport carries too; the other columns repeat what the indexes and queries need, and a row
+// whose columns disagree with its buffer is refused on read. `type` is the index into EVENT_TYPES.
+// Version 1 stored the payload as JSON text instead of `event`. The UNIQUE index doubles as the lookup for head and
 // readInstance, and is the last line of defence against two writers numbering the same seq.
 // The file may be shared with other stores (the anomaly store keeps its table beside these), so
 // the event log's tables have names of their own and other tables are left alone.
@@ -25,7 +28,7 @@ CREATE TABLE events (
   seq INTEGER NOT NULL CHECK (seq > 0),
   type INTEGER NOT NULL,
   time REAL NOT NULL,
-  payload TEXT NOT NULL,
+  event BLOB NOT NULL,
   UNIQUE (workflow_id, seq)
 ) STRICT;
 `;

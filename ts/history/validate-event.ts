@@ -22,23 +22,42 @@ interface FieldRule {
   readonly field: string;
   readonly ok: (value: unknown) => boolean;
   readonly problem: string;
+  /** A more precise problem for some values (undefined: `problem`). */
+  readonly problemFor?: (value: unknown) => string | undefined;
 }
 
+// Strings must be well-formed UTF-16 (no lone surrogate): logs store them as UTF-8, which has no
+// way to write half a surrogate pair; TextEncoder would silently put U+FFFD in its place.
+const LONE_SURROGATE = /\p{Cs}/u;
+// Node 20 has String.prototype.isWellFormed (ES2024; the ES2022 types lack it), several times
+// faster than the regular expression, which stays as the fallback.
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+/** True when `s` has no lone surrogate. */
+export const isWellFormedString: (s: string) => boolean =
+  nativeIsWellFormed === undefined ? (s) => !LONE_SURROGATE.test(s) : (s) => nativeIsWellFormed.call(s);
+const LONE_SURROGATE_PROBLEM = 'must not hold a lone surrogate';
 const nonEmptyString = (field: string): FieldRule => ({
   field,
-  ok: (v) => typeof v === 'string' && v.length > 0,
+  ok: (v) => typeof v === 'string' && v.length > 0 && isWellFormedString(v),
   problem: 'must be a non-empty string',
+  problemFor: (v) => (typeof v === 'string' && v.length > 0 ? LONE_SURROGATE_PROBLEM : undefined),
 });
-const anyString = (field: string): FieldRule => ({ field, ok: (v) => typeof v === 'string', problem: 'must be a string' });
+const anyString = (field: string): FieldRule => ({
+  field,
+  ok: (v) => typeof v === 'string' && isWellFormedString(v),
+  problem: 'must be a string',
+  problemFor: (v) => (typeof v === 'string' ? LONE_SURROGATE_PROBLEM : undefined),
+});
 const positiveInt = (field: string): FieldRule => ({
   field,
   ok: (v) => Number.isSafeInteger(v) && (v as number) > 0,
   problem: 'must be a positive integer',
 });
-const nonNegativeInt = (field: string): FieldRule => ({
+// The schema stores versions and attempt counts as uint: a larger number would wrap on disk.
+const uint32 = (field: string): FieldRule => ({
   field,
-  ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
-  problem: 'must be a non-negative integer',
+  ok: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffff_ffff,
+  problem: 'must be an integer from 0 to 4294967295',
 });
 const finite = (field: string): FieldRule => ({ field, ok: Number.isFinite, problem: 'must be a finite number' });
 // The value's JSON-ness is checked by the walk over the whole payload; here only that it is there.
@@ -50,10 +69,10 @@ const json = (field: string): FieldRule => ({
 
 /** The typed fields each event type requires. Extra fields are allowed (and must be JSON too). */
 const RULES: ReadonlyMap<string, readonly FieldRule[]> = new Map<EventType, readonly FieldRule[]>([
-  ['WorkflowStarted', [nonEmptyString('workflowType'), nonNegativeInt('version'), anyString('fingerprint'), json('input')]],
+  ['WorkflowStarted', [nonEmptyString('workflowType'), uint32('version'), anyString('fingerprint'), json('input')]],
   ['ActivityScheduled', [nonEmptyString('name'), json('input')]],
   ['ActivityCompleted', [nonEmptyString('name'), positiveInt('scheduledSeq'), json('result')]],
-  ['ActivityFailed', [nonEmptyString('name'), positiveInt('scheduledSeq'), anyString('error'), nonNegativeInt('attempts')]],
+  ['ActivityFailed', [nonEmptyString('name'), positiveInt('scheduledSeq'), anyString('error'), uint32('attempts')]],
   ['TimerStarted', [nonEmptyString('name'), finite('fireAt')]],
   ['TimerFired', [nonEmptyString('name'), positiveInt('startedSeq')]],
   ['SignalReceived', [nonEmptyString('name'), json('payload')]],
@@ -78,7 +97,7 @@ export function payloadFieldProblem(type: EventType, payload: unknown): FieldPro
   for (const rule of RULES.get(type) ?? []) {
     // Own properties only: the copy that gets stored holds nothing inherited.
     const value = Object.hasOwn(record, rule.field) ? record[rule.field] : undefined;
-    if (!rule.ok(value)) return { field: `payload.${rule.field}`, problem: rule.problem, value };
+    if (!rule.ok(value)) return { field: `payload.${rule.field}`, problem: rule.problemFor?.(value) ?? rule.problem, value };
   }
   return undefined;
 }
@@ -100,11 +119,11 @@ export function validateEvent(workflowId: string, event: NewEvent, index: number
  */
 export function checkAppendArgs(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): void {
   const id: unknown = workflowId;
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_WORKFLOW_ID_LENGTH) {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_WORKFLOW_ID_LENGTH || !isWellFormedString(id)) {
     throw new MalformedEventError({
       workflowId: typeof id === 'string' ? id : undefined,
       field: 'workflowId',
-      problem: `must be a non-empty string of at most ${MAX_WORKFLOW_ID_LENGTH} characters (got ${describe(id)})`,
+      problem: `must be a non-empty string of at most ${MAX_WORKFLOW_ID_LENGTH} characters without lone surrogates (got ${describe(id)})`,
     });
   }
   if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
