@@ -31,7 +31,7 @@ import { createString } from '../serialization/strings.js';
 import { fieldIdOf, fieldPosition, isWellFormed, slotOf } from '../serialization/table-access.js';
 import { verifyRoot } from '../serialization/verify.js';
 import { SCHEMA_VERSION } from '../serialization/version.js';
-import { EVENT_TYPES, type EventType, type HistoryEvent, type Json } from './events.js';
+import { EVENT_TYPES, type EventType, eventTypeCode, type HistoryEvent, type Json, TYPED_PAYLOAD_KEYS } from './events.js';
 import { MAX_JSON_DEPTH } from './json-value.js';
 import { payloadFieldProblem } from './validate-event.js';
 
@@ -53,20 +53,6 @@ const SLOT = {
   time: slotOf('Event', 'time'),
   payload: slotOf('Event', 'payload'),
 };
-
-/** The properties each payload type's table holds; anything else goes to `payload_extra`. */
-const TYPED_KEYS: Readonly<Record<EventType, readonly string[]>> = {
-  WorkflowStarted: ['workflowType', 'version', 'fingerprint', 'input'],
-  ActivityScheduled: ['name', 'input'],
-  ActivityCompleted: ['name', 'scheduledSeq', 'result'],
-  ActivityFailed: ['name', 'scheduledSeq', 'error', 'attempts'],
-  TimerStarted: ['name', 'fireAt'],
-  TimerFired: ['name', 'startedSeq'],
-  SignalReceived: ['name', 'payload'],
-  WorkflowCompleted: ['result'],
-  WorkflowFailed: ['reason'],
-};
-const TYPE_CODES: ReadonlyMap<string, number> = new Map(EVENT_TYPES.map((t, code) => [t, code]));
 
 /**
  * Encodes one event as an `Event` buffer (identifier WFEV).
@@ -122,7 +108,8 @@ function checkEvent(event: HistoryEvent, what: string): Record<string, unknown> 
     throw new NotEncodableError(what, field, problem);
   };
   if (typeof event !== 'object' || event === null) refuse('event', 'must be an object');
-  if (!TYPE_CODES.has(event.type)) refuse('type', `must be one of ${EVENT_TYPES.join(', ')}, got ${String(event.type)}`);
+  if (eventTypeCode(event.type) === undefined)
+    refuse('type', `must be one of ${EVENT_TYPES.join(', ')}, got ${String(event.type)}`);
   if (typeof event.workflowId !== 'string' || event.workflowId === '' || !isWellFormed(event.workflowId)) {
     refuse('workflowId', 'must be a non-empty, well-formed string');
   }
@@ -133,7 +120,7 @@ function checkEvent(event: HistoryEvent, what: string): Record<string, unknown> 
   const problem = payloadFieldProblem(event.type, event.payload);
   if (problem !== undefined) refuse(problem.field, problem.problem);
   const payload = event.payload as Readonly<Record<string, unknown>>;
-  const typed = TYPED_KEYS[event.type];
+  const typed = TYPED_PAYLOAD_KEYS[event.type];
   let extra: Record<string, unknown> | undefined;
   for (const key of Object.keys(payload)) {
     if (typed.includes(key)) continue;
@@ -154,7 +141,7 @@ function writeEvent(
   const workflowId = createString(builder, event.workflowId);
   const payload = writePayload(builder, event);
   const extraValue = extra === undefined ? 0 : createJsonValue(builder, json(extra));
-  const code = TYPE_CODES.get(event.type)!;
+  const code = eventTypeCode(event.type)!;
   Event.startEvent(builder);
   if (version !== 0) Event.addSchemaVersion(builder, version);
   Event.addWorkflowId(builder, workflowId);
@@ -268,7 +255,8 @@ function readEvent(e: Event, where: string): HistoryEvent {
       throw corrupt(SLOT.payload, 'Event.payload_extra is not a JSON object');
     }
     for (const key of Object.keys(extra)) {
-      if (TYPED_KEYS[type].includes(key)) throw corrupt(SLOT.payload, `Event.payload_extra repeats the typed field ${key}`);
+      if (TYPED_PAYLOAD_KEYS[type].includes(key))
+        throw corrupt(SLOT.payload, `Event.payload_extra repeats the typed field ${key}`);
       Object.defineProperty(payload, key, {
         value: (extra as Record<string, unknown>)[key],
         enumerable: true,
@@ -285,7 +273,7 @@ function readEvent(e: Event, where: string): HistoryEvent {
 
 const TYPED_PAYLOAD_NAMES = EVENT_TYPES.map((t) => `${t}Payload`);
 
-/** The typed fields of the payload, as a fresh (unfrozen) object in TYPED_KEYS order. */
+/** The typed fields of the payload, as a fresh (unfrozen) object in TYPED_PAYLOAD_KEYS order. */
 function readPayload(e: Event, type: EventType, where: string): Record<string, unknown> {
   // Required fields: the verifier made sure they are there.
   const value = (v: Value | null, label: string): Json => readJsonValue(v!, `${where}${label}`, MAX_JSON_DEPTH) as Json;

@@ -15,7 +15,7 @@
  * Every field is written, defaults included, so each table type has one vtable; children follow
  * their parent, as FlatBuffers' unsigned offsets require.
  */
-import { EVENT_TYPES, type EventType, type HistoryEvent } from './events.js';
+import { type EventType, eventTypeCode, type HistoryEvent, TYPED_PAYLOAD_KEYS } from './events.js';
 
 /** The schema version written into every Event (see ts/serialization/version.ts). */
 const WRITER_SCHEMA_VERSION = 1;
@@ -74,17 +74,9 @@ const EVENT_WITH_EXTRA = shape([...EVENT_FIELDS, [8, 4]]);
 const EXTRA_SLOT = 8;
 
 /** The properties each payload type's table holds; any other property of a payload is extra. */
-const TYPED_KEYS: Readonly<Record<EventType, ReadonlySet<string>>> = {
-  WorkflowStarted: new Set(['workflowType', 'version', 'fingerprint', 'input']),
-  ActivityScheduled: new Set(['name', 'input']),
-  ActivityCompleted: new Set(['name', 'scheduledSeq', 'result']),
-  ActivityFailed: new Set(['name', 'scheduledSeq', 'error', 'attempts']),
-  TimerStarted: new Set(['name', 'fireAt']),
-  TimerFired: new Set(['name', 'startedSeq']),
-  SignalReceived: new Set(['name', 'payload']),
-  WorkflowCompleted: new Set(['result']),
-  WorkflowFailed: new Set(['reason']),
-};
+const TYPED_KEYS: ReadonlyMap<EventType, ReadonlySet<string>> = new Map(
+  (Object.keys(TYPED_PAYLOAD_KEYS) as EventType[]).map((type) => [type, new Set(TYPED_PAYLOAD_KEYS[type])]),
+);
 const VALUE = shape([
   [0, 1], // encoding
   [1, 4], // data
@@ -115,8 +107,6 @@ const NAME_AND_NUMBER = shape([
   [1, 8], // fire_at | started_seq
 ]);
 const ONE_OFFSET = shape([[0, 4]]); // WorkflowCompleted.result | WorkflowFailed.reason
-
-const TYPE_CODES: ReadonlyMap<EventType, number> = new Map(EVENT_TYPES.map((type, code) => [type, code]));
 
 /**
  * Encodes events one after another into a growing byte array. Reused across batches: `reset()`
@@ -183,7 +173,7 @@ export class EventWriter {
     this.#pos = (this.#pos + 7) & ~7;
     const base = this.#pos;
     this.#base = base;
-    const typeCode = TYPE_CODES.get(event.type);
+    const typeCode = eventTypeCode(event.type);
     if (typeCode === undefined) throw new TypeError(`unknown event type ${JSON.stringify(event.type)}`);
     // A generous bound for the fixed parts; strings reserve their own room as they are written.
     this.#reserve(256);
@@ -353,7 +343,7 @@ const ENCODER = new TextEncoder();
 
 /** The payload's properties that its type's table has no field for, or undefined (the usual case). */
 function extraProperties(event: HistoryEvent): Record<string, unknown> | undefined {
-  const typed = TYPED_KEYS[event.type];
+  const typed = TYPED_KEYS.get(event.type)!;
   const payload = event.payload as Readonly<Record<string, unknown>>;
   let extra: Record<string, unknown> | undefined;
   for (const key in payload) {

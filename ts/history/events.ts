@@ -21,6 +21,13 @@ export const EVENT_TYPES = [
 /** One of {@link EVENT_TYPES}. */
 export type EventType = (typeof EVENT_TYPES)[number];
 
+const TYPE_CODES: ReadonlyMap<string, number> = new Map(EVENT_TYPES.map((type, code) => [type, code]));
+
+/** The numeric code of `type` (its index in EVENT_TYPES), or undefined for a string that is no event type. */
+export function eventTypeCode(type: string): number | undefined {
+  return TYPE_CODES.get(type);
+}
+
 /** A JSON value: what payloads are made of (so every log can store them). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -43,6 +50,22 @@ export interface EventPayloads {
   WorkflowCompleted: { result: Json };
   WorkflowFailed: { reason: string };
 }
+
+/**
+ * The payload properties each event type has a typed place for in every format (the FlatBuffers
+ * payload tables); a payload's other properties are "extra" and travel as one JSON object.
+ */
+export const TYPED_PAYLOAD_KEYS: Readonly<Record<EventType, readonly string[]>> = {
+  WorkflowStarted: ['workflowType', 'version', 'fingerprint', 'input'],
+  ActivityScheduled: ['name', 'input'],
+  ActivityCompleted: ['name', 'scheduledSeq', 'result'],
+  ActivityFailed: ['name', 'scheduledSeq', 'error', 'attempts'],
+  TimerStarted: ['name', 'fireAt'],
+  TimerFired: ['name', 'startedSeq'],
+  SignalReceived: ['name', 'payload'],
+  WorkflowCompleted: ['result'],
+  WorkflowFailed: ['reason'],
+};
 
 /** An event before the log numbers it. */
 export type NewEvent = {

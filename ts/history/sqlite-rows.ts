@@ -7,13 +7,11 @@
 import { SerializationError } from '../serialization/errors.js';
 import { MalformedEventError } from './errors.js';
 import { decodeEvent } from './event-codec.js';
-import { EVENT_TYPES, type EventType, type HistoryEvent } from './events.js';
-
-const TYPE_CODES: ReadonlyMap<EventType, number> = new Map(EVENT_TYPES.map((t, i) => [t, i]));
+import { EVENT_TYPES, type EventType, eventTypeCode, type HistoryEvent } from './events.js';
 
 /** The numeric code stored for `type` (its index in EVENT_TYPES). */
 export function typeCode(type: EventType): number {
-  return TYPE_CODES.get(type)!;
+  return eventTypeCode(type)!;
 }
 
 /** Columns selected by the read statements, in this order (the statements run in raw mode). */
