@@ -18,6 +18,8 @@ export { SystemClock } from './clock/system-clock.js';
 export { VirtualClock } from './clock/virtual-clock.js';
 export * from './compare/index.js';
 export type { ActivityImplementation, ActivityImplementations, ActivityInfo } from './engine/activity-runner.js';
+export { type RestoredCheckpoints, restoreCheckpoints } from './engine/checkpoint.js';
+export { CheckpointOrderError, RestoreTargetError } from './engine/checkpoint-errors.js';
 export {
   ActivityTimeoutError,
   DuplicateWorkflowError,
@@ -34,6 +36,7 @@ export { MirrorEngine, type MirrorInstance, type NonDeterminismFinding } from '.
 export { PrimaryEngine, type PrimaryInstance } from './engine/primary-engine.js';
 export * from './hardware/index.js';
 export * from './history/index.js';
+export * from './serialization/index.js';
 export * from './state/index.js';
 export { InProcessTee } from './stream/in-process-tee.js';
 export {

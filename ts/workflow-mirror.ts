@@ -31,7 +31,12 @@ import { diagnose } from './engine/diagnose.js';
 import { type Fault, FaultPlan, type FiredFault } from './engine/faults.js';
 import type { Fleet } from './engine/fleet.js';
 import { FleetRegistry } from './engine/fleet.js';
-import { MirrorEngine, type MirrorStats, type NonDeterminismFinding } from './engine/mirror-engine.js';
+import {
+  type MirrorCheckpointOptions,
+  MirrorEngine,
+  type MirrorStats,
+  type NonDeterminismFinding,
+} from './engine/mirror-engine.js';
 import { PrimaryEngine, type PrimaryStats } from './engine/primary-engine.js';
 import type { EventLog } from './history/event-log.js';
 import type { HistoryEvent } from './history/events.js';
@@ -288,6 +293,17 @@ export class WorkflowMirror {
       lag: this.lag(),
       faultsFired: this.faultPlan?.fired ?? [],
     };
+  }
+
+  /**
+   * Drains, then writes a checkpoint of the mirror (see {@link MirrorEngine.checkpoint}): full by
+   * default, `{ incremental: true }` for what changed since the previous one. A mirror restarts
+   * from it with `MirrorEngine.restore` plus the log after its `position`. The primary is not in
+   * it: what a new primary resumes from is the log.
+   */
+  async checkpoint(options?: MirrorCheckpointOptions): Promise<Uint8Array> {
+    await this.drain();
+    return this.mirror.checkpoint(options);
   }
 
   /** Drains, flushes the sinks and closes the log (if this object opened it). */

@@ -47,8 +47,14 @@ describe('EventWriter', () => {
     fc.assert(
       fc.property(anyEvent, (event) => {
         writer.write(event);
-        const id = writer.bytes.subarray(writer.lastIdStart, writer.lastIdEnd);
-        expect(new TextDecoder().decode(id)).toBe(event.workflowId);
+        // As the writer thread reads it (Buffer#toString keeps a leading U+FEFF).
+        const bytes = writer.bytes;
+        const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+          'utf8',
+          writer.lastIdStart,
+          writer.lastIdEnd,
+        );
+        expect(id).toBe(event.workflowId);
       }),
       { numRuns: 500 },
     );

@@ -1,4 +1,7 @@
 import type { MatrixStorage } from '../compare/matrix-storage.js';
+import type { MatrixDelta } from '../state/delta.js';
+import { DeltaTracker, type DeltaTrackerOptions } from '../state/delta-tracker.js';
+import type { FleetSchema } from '../state/matrix-snapshot-layout.js';
 import { RowIndex } from '../state/row-index.js';
 import { StateMatrix } from '../state/state-matrix.js';
 import type { AnyWorkflowDefinition } from '../workflow/define.js';
@@ -16,6 +19,7 @@ export class Fleet {
   readonly index = new RowIndex();
   readonly primary: StateMatrix;
   readonly mirror: StateMatrix;
+  #schema: FleetSchema | undefined;
 
   /** @param storage where both matrices live (default the heap; a wasm backend's memory for in-place comparison). */
   constructor(
@@ -25,6 +29,19 @@ export class Fleet {
     // Fleets are usually large: start at 1,024 rows rather than grow through ten doublings.
     this.primary = new StateMatrix(compiled.layout, INITIAL_ROWS, storage);
     this.mirror = new StateMatrix(compiled.layout, INITIAL_ROWS, storage);
+  }
+
+  /** The definition as snapshots and deltas name it: type, version, fingerprint, state schema, layout. */
+  get schema(): FleetSchema {
+    const compiled = this.compiled;
+    this.#schema ??= {
+      workflowType: compiled.name,
+      version: compiled.definition.version,
+      fingerprint: compiled.fingerprint,
+      state: compiled.definition.state,
+      layout: compiled.layout,
+    };
+    return this.#schema;
   }
 
   /**
@@ -70,5 +87,43 @@ export class FleetRegistry {
 
   all(): Fleet[] {
     return [...this.fleets.values()];
+  }
+}
+
+/**
+ * One side's delta trackers, one per fleet: what `markDeltas` / `takeDeltas` of an engine use.
+ * Nothing is tracked per event: a tracker compares each row's seq with the mark (see DeltaTracker).
+ */
+export class FleetDeltas {
+  readonly #trackers = new Map<Fleet, DeltaTracker>();
+
+  constructor(
+    private readonly fleets: FleetRegistry,
+    private readonly side: 'primary' | 'mirror',
+    private readonly options: DeltaTrackerOptions = {},
+  ) {}
+
+  /** Sets the mark of every fleet's matrix to now. */
+  mark(): void {
+    for (const fleet of this.fleets.all()) this.#tracker(fleet).mark();
+  }
+
+  /** The delta of each fleet whose matrix changed since the mark (none for an unchanged fleet); the mark moves to now. */
+  take(): MatrixDelta[] {
+    const deltas: MatrixDelta[] = [];
+    for (const fleet of this.fleets.all()) {
+      const delta = this.#tracker(fleet).take();
+      if (delta.rows.length > 0 || delta.rowCount > delta.rowCountBefore) deltas.push(delta);
+    }
+    return deltas;
+  }
+
+  #tracker(fleet: Fleet): DeltaTracker {
+    let tracker = this.#trackers.get(fleet);
+    if (tracker === undefined) {
+      tracker = new DeltaTracker(fleet[this.side], fleet.index, fleet.schema, this.options);
+      this.#trackers.set(fleet, tracker);
+    }
+    return tracker;
   }
 }

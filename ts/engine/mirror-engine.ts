@@ -5,10 +5,13 @@
  * against the command event the history recorded; a mismatch is non-determinism.
  */
 import type { HistoryEvent } from '../history/events.js';
+import type { MatrixDelta } from '../state/delta.js';
+import type { InstanceSnapshotData } from '../state/instance-snapshot-codec.js';
 import { stringHash } from '../state/string-hash.js';
+import { MirrorCheckpointer, restoreCheckpoints } from './checkpoint.js';
 import type { Command } from './commands.js';
 import { describeCommand } from './commands.js';
-import type { Fleet, FleetRegistry } from './fleet.js';
+import { type Fleet, FleetDeltas, type FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import type { InstanceRuntime } from './instance.js';
 import { jsonEqual } from './json-equal.js';
@@ -63,20 +66,98 @@ export interface MirrorStats {
   nonDeterminism: number;
 }
 
+/** Options of {@link MirrorEngine.checkpoint}. */
+export interface MirrorCheckpointOptions {
+  /** Only what changed since this mirror's previous checkpoint (which a restore must then also get). Default false. */
+  readonly incremental?: boolean;
+}
+
 /** The replay-only engine. */
 export class MirrorEngine {
   readonly stats: MirrorStats = { applied: 0, duplicatesIgnored: 0, unapplied: 0, nonDeterminism: 0 };
   private readonly instances = new Map<string, MirrorInstance>();
   private readonly ctx = new HandlerContext();
   private readonly guard: boolean;
+  /** Highest log position (pos) among the events given to {@link apply}. */
+  private lastPosition = 0;
+  private checkpointer: MirrorCheckpointer | undefined;
+  private deltas: FleetDeltas | undefined;
 
   constructor(private readonly options: MirrorEngineOptions) {
     this.guard = options.guardDeterminism ?? true;
   }
 
+  /**
+   * Restarts a mirror from a full checkpoint and the increments after it (in order), without
+   * replaying any history: matrices, row indexes and instances (state, pending commands, findings)
+   * are as they were. Then feed it the events after {@link position} (`log.readRange(position, ...)`);
+   * events it already reflects are ignored by seq. `options.fleets` must be new (no rows yet); the
+   * definitions must be the ones that wrote the checkpoints (same fingerprints). See ts/engine/checkpoint.ts.
+   * @throws CheckpointOrderError, RestoreTargetError, DeltaBaseMismatchError, or a SerializationError
+   *   subclass for checkpoints that are not valid, not in order, or not of these definitions.
+   */
+  static restore(checkpoints: Uint8Array | readonly Uint8Array[], options: MirrorEngineOptions): MirrorEngine {
+    const mirror = new MirrorEngine(options);
+    const restored = restoreCheckpoints(checkpoints instanceof Uint8Array ? [checkpoints] : checkpoints, options.fleets);
+    for (const data of restored.instances.values()) mirror.adopt(data);
+    mirror.lastPosition = restored.position;
+    mirror.checkpointer = new MirrorCheckpointer();
+    mirror.checkpointer.resume(options.fleets, restored.number);
+    return mirror;
+  }
+
   /** Applies a batch of history events, in order. Events already applied are ignored (idempotent by seq). */
   apply(events: readonly HistoryEvent[]): void {
-    for (let i = 0; i < events.length; i++) this.applyOne(events[i]!);
+    let position = this.lastPosition;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      this.applyOne(event);
+      if (event.pos > position) position = event.pos;
+    }
+    this.lastPosition = position;
+  }
+
+  /**
+   * The highest log position (pos) among the events this mirror was given (0 before any): a
+   * checkpoint taken now reflects the log up to it, apart from events it could not apply
+   * (`onUnapplied`), which a restarted mirror finds the same way.
+   */
+  get position(): number {
+    return this.lastPosition;
+  }
+
+  /**
+   * Writes a checkpoint of this mirror (format in ts/engine/checkpoint-format.ts): full by default,
+   * or `{ incremental: true }` for what changed since the previous one. Restore with
+   * {@link MirrorEngine.restore}. A full checkpoint keeps 8 bytes per row (the seqs) to find what
+   * the next increment must hold; nothing is added to the per-event path.
+   * @throws CheckpointOrderError for an increment without a previous checkpoint.
+   */
+  checkpoint(options: MirrorCheckpointOptions = {}): Uint8Array {
+    this.checkpointer ??= new MirrorCheckpointer();
+    const source = {
+      fleets: this.options.fleets,
+      position: this.lastPosition,
+      instance: (id: string) => this.instances.get(id),
+      allInstances: () => this.instances.values(),
+    };
+    return options.incremental === true ? this.checkpointer.incremental(source) : this.checkpointer.full(source);
+  }
+
+  /** Marks every fleet's mirror matrix: {@link takeDeltas} then returns what changed since (a copy of the matrices is kept). */
+  markDeltas(): void {
+    this.deltas ??= new FleetDeltas(this.options.fleets, 'mirror');
+    this.deltas.mark();
+  }
+
+  /**
+   * The changed fields of each fleet's mirror matrix since the mark (one MatrixDelta per fleet that
+   * changed, bit-exact; encode with `encodeDelta`), and moves the mark to now. Without a
+   * {@link markDeltas} first, the mark is the empty matrix: the deltas hold every row.
+   */
+  takeDeltas(): MatrixDelta[] {
+    this.deltas ??= new FleetDeltas(this.options.fleets, 'mirror');
+    return this.deltas.take();
   }
 
   /** The instance, or undefined. */
@@ -136,7 +217,27 @@ export class MirrorEngine {
     this.options.onApplied?.(instance, event, fleet);
   }
 
-  private createInstance(workflowId: string, fleet: Fleet, fingerprint: string): MirrorInstance {
+  /** Rebuilds an instance from its checkpoint snapshot (its row is already in the restored fleet). */
+  private adopt(data: InstanceSnapshotData): void {
+    const fleet = this.options.fleets.get(data.workflowType);
+    // Through createInstance, so a restored instance has the hidden class of every other one. The
+    // decoded state object is the layout's initialState() with its fields overwritten: taken as is.
+    const instance = this.createInstance(data.workflowId, fleet, data.startedFingerprint, data.state as Record<string, unknown>);
+    instance.seq = data.seq;
+    instance.status = data.status;
+    instance.expected = data.expected.length > 0 ? data.expected : NO_COMMANDS;
+    instance.expectedHead = data.expectedHead;
+    instance.triggerTime = data.triggerTime;
+    instance.nonDeterministic = data.nonDeterministic;
+    instance.versionSkew = data.versionSkew;
+  }
+
+  private createInstance(
+    workflowId: string,
+    fleet: Fleet,
+    fingerprint: string,
+    state: Record<string, unknown> = fleet.compiled.layout.initialState(),
+  ): MirrorInstance {
     const row = fleet.rowFor(workflowId);
     const compiled = fleet.compiled;
     const instance: MirrorInstance = {
@@ -146,7 +247,7 @@ export class MirrorEngine {
       idHash: stringHash(workflowId),
       compiled,
       row,
-      state: compiled.layout.initialState(),
+      state,
       seq: 0,
       status: 'running',
       startedFingerprint: fingerprint,

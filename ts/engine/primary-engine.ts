@@ -8,6 +8,7 @@ import { WorkflowMirrorError } from '../base-error.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { validateEvent } from '../history/validate-event.js';
+import type { MatrixDelta } from '../state/delta.js';
 import { stringHash } from '../state/string-hash.js';
 import { type ActivityOutcome, runActivity } from './activity-runner.js';
 import { type Command, commandEvent } from './commands.js';
@@ -21,7 +22,7 @@ import {
   MissingActivityImplementationError,
   UnknownInstanceError,
 } from './errors.js';
-import type { Fleet } from './fleet.js';
+import { type Fleet, FleetDeltas } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import {
   JOURNAL_LIMIT,
@@ -60,6 +61,7 @@ export class PrimaryEngine {
   private readonly guard: boolean;
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
+  private deltas: FleetDeltas | undefined;
 
   constructor(private readonly options: PrimaryEngineOptions) {
     this.guard = options.guardDeterminism ?? true;
@@ -171,6 +173,23 @@ export class PrimaryEngine {
   /** Every instance this primary runs. */
   allInstances(): IterableIterator<PrimaryInstance> {
     return this.instances.values();
+  }
+
+  /** Marks every fleet's primary matrix: {@link takeDeltas} then returns what changed since (a copy of the matrices is kept). */
+  markDeltas(): void {
+    this.deltas ??= new FleetDeltas(this.options.fleets, 'primary');
+    this.deltas.mark();
+  }
+
+  /**
+   * The changed fields of each fleet's primary matrix since the mark (one MatrixDelta per fleet
+   * that changed, bit-exact; encode with `encodeDelta`), and moves the mark to now. Found by
+   * comparing row seqs with the mark: nothing is added to the per-event path. Without a
+   * {@link markDeltas} first, the mark is the empty matrix.
+   */
+  takeDeltas(): MatrixDelta[] {
+    this.deltas ??= new FleetDeltas(this.options.fleets, 'primary');
+    return this.deltas.take();
   }
 
   /**

@@ -9,6 +9,7 @@ export {
   SchemaVersionMismatchError,
   WrongExpectedSeqError,
 } from './errors.js';
+export { decodeEvent, decodeEventBatch, encodeEvent, encodeEventBatch } from './event-codec.js';
 export type { EventListener, EventLog } from './event-log.js';
 export {
   COMMAND_EVENT_TYPES,
@@ -18,6 +19,7 @@ export {
   type HistoryEvent,
   type Json,
   type NewEvent,
+  TYPED_PAYLOAD_KEYS,
 } from './events.js';
 export { MAX_JSON_DEPTH } from './json-value.js';
 export type { ListenerErrorHandler } from './listener-set.js';

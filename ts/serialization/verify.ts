@@ -103,5 +103,18 @@ export function verifyRoot(bytes: Uint8Array, root: RootTypeName, limits: Verify
   } finally {
     walker.done();
   }
-  return new flatbuffers.ByteBuffer(bytes);
+  return new ExactTextByteBuffer(bytes);
+}
+
+// The runtime's ByteBuffer decodes strings with a default TextDecoder, which drops a leading
+// U+FEFF (byte order mark) from every string: an id "\uFEFFx" would come back as "x". Strings
+// are UTF-8 checked by the walk above, so one shared decoder that keeps the BOM is all it needs.
+const EXACT_DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** A ByteBuffer whose string accessors return exactly the text that was written. */
+class ExactTextByteBuffer extends flatbuffers.ByteBuffer {
+  constructor(bytes: Uint8Array) {
+    super(bytes);
+    (this as unknown as { text_decoder_: unknown }).text_decoder_ = EXACT_DECODER;
+  }
 }

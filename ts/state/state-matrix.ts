@@ -129,6 +129,57 @@ export class StateMatrix {
     this.#seq[r] = seq;
   }
 
+  /**
+   * The per-row seq column (`capacity` values, rows `>= rowCount` unspecified), for block reads
+   * such as delta tracking and snapshots. Treat it as read-only (write through {@link setSeq}) and
+   * do not keep it across a call that may add rows: like {@link data}, it is replaced on growth.
+   */
+  get seqs(): Float64Array {
+    return this.#seq;
+  }
+
+  /**
+   * Replaces every row at once with `rowCount` rows copied as blocks: `values` holds
+   * `rowCount * stride` values row-major, `seqs` one seq per row. A Float64Array is copied with one
+   * `set`; a Uint8Array is read as the little-endian bytes of the float64 values at any byte
+   * offset (a FlatBuffers vector inside a socket buffer need not be 8-byte aligned) and copied
+   * byte for byte, so NaN payloads and -0 survive either way. Padding columns are written 0
+   * whatever the source holds there (snapshot decoders check them first). Grows capacity at most
+   * once and allocates nothing per row; no row object is created.
+   * @throws MatrixCapacityError when `rowCount` is not a non-negative safe integer, a source has
+   *   the wrong length, or the rows cannot be allocated.
+   * @throws InvalidSeqError when a seq is not a non-negative safe integer. Every check runs before
+   *   anything is written: on a throw the matrix is unchanged.
+   */
+  loadRows(rowCount: number, values: Float64Array | Uint8Array, seqs: Float64Array | Uint8Array): void {
+    if (!Number.isSafeInteger(rowCount) || rowCount < 0) {
+      throw new MatrixCapacityError(`loadRows: rowCount must be a non-negative integer, got ${String(rowCount)}`);
+    }
+    const stride = this.layout.stride;
+    const valueBytes = rowCount * stride * 8;
+    if ((values instanceof Uint8Array ? values.length : values.length * 8) !== valueBytes) {
+      throw new MatrixCapacityError(
+        `loadRows: values must hold ${rowCount} rows of ${stride} float64 values (${valueBytes} bytes)`,
+      );
+    }
+    if ((seqs instanceof Uint8Array ? seqs.length : seqs.length * 8) !== rowCount * 8) {
+      throw new MatrixCapacityError(`loadRows: seqs must hold ${rowCount} float64 values`);
+    }
+    checkSeqs(seqs, rowCount);
+    if (rowCount > this.#capacity) this.#grow(rowCount);
+    copyFloat64(values, this.#data);
+    copyFloat64(seqs, this.#seq);
+    const fieldCount = this.layout.fieldCount;
+    if (fieldCount < stride) {
+      const data = this.#data;
+      for (let r = 0; r < rowCount; r++) {
+        const start = r * stride;
+        for (let j = start + fieldCount; j < start + stride; j++) data[j] = 0;
+      }
+    }
+    this.#rowCount = rowCount;
+  }
+
   /** Reallocates to hold at least `minRows`, doubling so that n addRow calls cost O(n) copying in all. */
   #grow(minRows: number): void {
     let capacity = Math.max(this.#capacity, 4);
@@ -153,6 +204,40 @@ export class StateMatrix {
 
   #checkField(j: number): void {
     if (!Number.isInteger(j) || j < 0 || j >= this.layout.fieldCount) throw new FieldOutOfRangeError(j, this.layout.fieldCount);
+  }
+}
+
+/** True where typed arrays are little-endian, as FlatBuffers bytes are (every platform Node ships on but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies float64 values, from an array or from little-endian bytes at any alignment, to the start of `target`. */
+function copyFloat64(source: Float64Array | Uint8Array, target: Float64Array): void {
+  if (!(source instanceof Uint8Array)) {
+    target.set(source);
+    return;
+  }
+  if (LITTLE_ENDIAN) {
+    // A byte copy: the only way to read float64 values at an offset that is not a multiple of 8.
+    new Uint8Array(target.buffer, target.byteOffset, source.length).set(source);
+    return;
+  }
+  const view = new DataView(source.buffer, source.byteOffset, source.length);
+  for (let i = 0; i < source.length / 8; i++) target[i] = view.getFloat64(i * 8, true);
+}
+
+/** Throws InvalidSeqError for the first seq that is not a non-negative safe integer. */
+function checkSeqs(seqs: Float64Array | Uint8Array, rowCount: number): void {
+  if (seqs instanceof Uint8Array) {
+    const view = new DataView(seqs.buffer, seqs.byteOffset, seqs.length);
+    for (let r = 0; r < rowCount; r++) {
+      const seq = view.getFloat64(r * 8, true);
+      if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidSeqError(seq);
+    }
+    return;
+  }
+  for (let r = 0; r < rowCount; r++) {
+    const seq = seqs[r]!;
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidSeqError(seq);
   }
 }
 
