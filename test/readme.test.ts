@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { MirrorEngine } from '../ts/index.js';
 import { SqliteEventLog } from '../ts/index.js';
 
 const root = new URL('..', import.meta.url);
@@ -43,5 +44,30 @@ describe('README', () => {
       'ActivityCompleted',
       'WorkflowCompleted',
     ]);
+  });
+
+  it('shows checkpoint code that is examples/readme-checkpoint.ts; its restored mirror ends where the live one does', async () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const shown = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) => m[1]!.includes('MirrorEngine.restore'))?.[1] ?? '';
+    const file = readFileSync(new URL('examples/readme-checkpoint.ts', root), 'utf8');
+    const body = file.slice(file.indexOf('\nimport ') + 1);
+    expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+
+    const lines: unknown[][] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => lines.push(args);
+    let mirrors: { restored: MirrorEngine; live: MirrorEngine };
+    try {
+      ({ mirrors } = (await import('../examples/readme-checkpoint.js')) as { mirrors: typeof mirrors });
+    } finally {
+      console.log = log;
+    }
+    expect(lines).toEqual([[true], ['completed', 'completed']]);
+    const live = [...mirrors.live.allInstances()];
+    expect(live).toHaveLength(100);
+    for (const instance of live) {
+      const twin = mirrors.restored.instance(instance.workflowId)!;
+      expect([twin.seq, twin.status, twin.state]).toEqual([instance.seq, instance.status, instance.state]);
+    }
   });
 });
