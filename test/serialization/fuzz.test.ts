@@ -29,7 +29,7 @@ describe('decoders survive damaged buffers', () => {
     expect(report.decoded).toBeGreaterThan(0);
   });
 
-  test('decodeEvent over the SQLite log\'s EventWriter output (another byte layout of the same schema)', () => {
+  test("decodeEvent over the SQLite log's EventWriter output (another byte layout of the same schema)", () => {
     const writer = new EventWriter();
     const report = fuzzDecoder({
       samples: events.map((event) => {

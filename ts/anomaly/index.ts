@@ -2,7 +2,6 @@
 
 export { callbackSink } from './callback-sink.js';
 export { encodeReport, isAnomalyCause, parseReport } from './codec.js';
-export { decodeAnomalyReport, encodeAnomalyReport } from './report-flatbuffer.js';
 export { type ConsoleSinkOptions, consoleSink, formatReportLine, type TextStream } from './console-sink.js';
 export { AnomalySinkClosedError, CorruptAnomalyRowError, InvalidAnomalyReportError, MalformedJsonlLineError } from './errors.js';
 export {
@@ -21,6 +20,7 @@ export {
   SEVERITIES,
   type Severity,
 } from './report.js';
+export { decodeAnomalyReport, encodeAnomalyReport } from './report-flatbuffer.js';
 export {
   atLeast,
   compareSeverity,
