@@ -3,8 +3,15 @@
  * (memory-event-log.test.ts, sqlite-event-log.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, LogClosedError, MalformedEventError, WrongExpectedSeqError } from '../../ts/history/errors.js';
-import type { EventLog } from '../../ts/history/event-log.js';
+import {
+  EpochConflictError,
+  FencedError,
+  InvalidArgumentError,
+  LogClosedError,
+  MalformedEventError,
+  WrongExpectedSeqError,
+} from '../../ts/history/errors.js';
+import type { FencedLog } from '../../ts/history/event-log.js';
 import type { HistoryEvent, NewEvent } from '../../ts/history/events.js';
 import type { ListenerErrorHandler } from '../../ts/history/listener-set.js';
 import { completed, scheduled, someEvents, started } from './fixtures.js';
@@ -12,7 +19,7 @@ import { completed, scheduled, someEvents, started } from './fixtures.js';
 /** What the suite needs from an implementation. */
 export interface EventLogFactory {
   /** A new, empty log. */
-  open(options: { onListenerError?: ListenerErrorHandler }): EventLog;
+  open(options: { onListenerError?: ListenerErrorHandler }): FencedLog;
   /** Removes whatever open() created (called after the log is closed). */
   cleanup(): void;
 }
@@ -100,7 +107,7 @@ const MALFORMED: readonly [string, unknown, string][] = [
 export function describeEventLog(name: string, factory: () => EventLogFactory): void {
   describe(`${name}: EventLog behaviour`, () => {
     let f: EventLogFactory;
-    let log: EventLog;
+    let log: FencedLog;
     const listenerErrors: unknown[] = [];
 
     beforeEach(() => {
@@ -319,6 +326,45 @@ export function describeEventLog(name: string, factory: () => EventLogFactory): 
       const loser = results.find((r) => r.status === 'rejected');
       expect(loser?.reason).toBeInstanceOf(WrongExpectedSeqError);
       expect(await log.readInstance('a')).toHaveLength(2);
+    });
+
+    it('fences: after a claim, appends carrying the older epoch are refused and write nothing', async () => {
+      expect(await log.epoch()).toBe(0);
+      await log.append('a', 0, someEvents(1), { epoch: 0 });
+      expect(await log.claimEpoch(0)).toBe(1);
+      expect(await log.epoch()).toBe(1);
+      const refused = await log.append('a', 1, someEvents(1), { epoch: 0 }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(FencedError);
+      expect(refused).toMatchObject({ code: 'FENCED', epoch: 0, currentEpoch: 1 });
+      // Fencing is checked before the seq: a replaced writer learns that it was replaced.
+      await expect(log.append('a', 7, someEvents(1), { epoch: 0 })).rejects.toBeInstanceOf(FencedError);
+      expect(await log.head('a')).toBe(1);
+      expect(await log.readInstance('a')).toHaveLength(1);
+      expect((await log.append('a', 1, someEvents(1), { epoch: 1 }))[0]!.seq).toBe(2);
+      expect((await log.append('a', 2, someEvents(1)))[0]!.seq).toBe(3); // no epoch: not fenced
+      await expect(log.append('a', 3, someEvents(1), { epoch: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    });
+
+    it('lets exactly one of two racing claims of the same epoch win', async () => {
+      const results = await Promise.allSettled([log.claimEpoch(0), log.claimEpoch(0)]);
+      expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value)).toEqual([
+        1,
+      ]);
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(lost.reason).toBeInstanceOf(EpochConflictError);
+      expect(lost.reason).toMatchObject({ code: 'EPOCH_CONFLICT', expected: 0, actual: 1 });
+      await expect(log.claimEpoch(1.5)).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(await log.epoch()).toBe(1);
+    });
+
+    it('keeps the last heartbeat, checked', async () => {
+      expect(await log.lastHeartbeat()).toBeUndefined();
+      await log.heartbeat({ owner: 'primary-1', epoch: 0, time: 10 });
+      await log.heartbeat({ owner: 'primary-1', epoch: 0, time: 20 });
+      expect(await log.lastHeartbeat()).toEqual({ owner: 'primary-1', epoch: 0, time: 20 });
+      await expect(log.heartbeat({ owner: '', epoch: 0, time: 1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(log.heartbeat({ owner: 'p', epoch: 0, time: Number.NaN })).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(await log.lastHeartbeat()).toEqual({ owner: 'primary-1', epoch: 0, time: 20 });
     });
 
     it('completes appends issued before close, and refuses every call after', async () => {

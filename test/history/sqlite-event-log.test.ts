@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  EpochConflictError,
   EventLogUnavailableError,
+  FencedError,
   InvalidArgumentError,
   MalformedEventError,
   SchemaVersionMismatchError,
@@ -64,6 +66,31 @@ describe('SqliteEventLog', () => {
     await log.append('a', 0, someEvents(2));
     const other = track(new Database(file, { readonly: true }));
     expect(other.prepare("SELECT count(*) FROM events WHERE workflow_id = 'a'").pluck().get()).toBe(2);
+  });
+
+  it('fences a writer in another connection at commit, and keeps the epoch and heartbeat across reopen', async () => {
+    for (const writer of ['worker', 'inline'] as const) {
+      const at = path.join(tmp.dir, `fence-${writer}.db`);
+      const old = track(SqliteEventLog.open({ path: at, writer }));
+      await old.append('a', 0, someEvents(1), { epoch: 0 });
+      const promoter = track(SqliteEventLog.open({ path: at, writer }));
+      expect(await promoter.claimEpoch(0)).toBe(1);
+      // The old owner still believes epoch 0 is current: its commit finds the stored epoch newer.
+      const late = await old.append('a', 1, someEvents(2), { epoch: 0 }).catch((e: unknown) => e);
+      expect(late).toBeInstanceOf(FencedError);
+      expect(late).toMatchObject({ epoch: 0, currentEpoch: 1 });
+      expect(await promoter.readInstance('a')).toHaveLength(1); // nothing of it was written
+      expect(await old.head('a')).toBe(1); // its head rolled back to the disk
+      await expect(old.append('a', 1, someEvents(1), { epoch: 0 })).rejects.toBeInstanceOf(FencedError); // now refused early
+      expect((await promoter.append('a', 1, someEvents(1), { epoch: 1 }))[0]!.seq).toBe(2);
+      await promoter.heartbeat({ owner: 'mirror-1', epoch: 1, time: 5 });
+      await old.close();
+      await promoter.close();
+      const reopened = track(SqliteEventLog.open({ path: at, writer }));
+      expect(await reopened.epoch()).toBe(1);
+      expect(await reopened.lastHeartbeat()).toEqual({ owner: 'mirror-1', epoch: 1, time: 5 });
+      await expect(reopened.claimEpoch(0)).rejects.toBeInstanceOf(EpochConflictError);
+    }
   });
 
   it('runs with WAL and synchronous=FULL', () => {

@@ -6,6 +6,7 @@
 
 import { WorkflowMirrorError } from '../base-error.js';
 import { MalformedEventError, WrongExpectedSeqError } from '../history/errors.js';
+import type { AppendOptions } from '../history/event-log.js';
 import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { validateEvent } from '../history/validate-event.js';
 import type { MatrixDelta } from '../state/delta.js';
@@ -63,7 +64,11 @@ export class PrimaryEngine {
   private idleWaiters: Array<() => void> = [];
   private deltas: FleetDeltas | undefined;
 
+  /** What every append passes: payloads handed over, and the epoch when the primary has one. */
+  private readonly appendOptions: AppendOptions;
+
   constructor(private readonly options: PrimaryEngineOptions) {
+    this.appendOptions = options.epoch === undefined ? OWNED : { owned: true, epoch: options.epoch };
     this.guard = options.guardDeterminism ?? true;
     for (const fleet of options.fleets.all()) {
       for (const name of Object.keys(fleet.compiled.definition.activities)) {
@@ -102,7 +107,7 @@ export class PrimaryEngine {
     try {
       let stored: HistoryEvent[];
       try {
-        stored = await this.options.log.append(workflowId, 0, [event], OWNED);
+        stored = await this.options.log.append(workflowId, 0, [event], this.appendOptions);
       } catch (error) {
         if (error instanceof WrongExpectedSeqError) throw new DuplicateWorkflowError(workflowId, error);
         throw error;
@@ -280,7 +285,7 @@ export class PrimaryEngine {
           if (instance.status === 'running') {
             let stored: HistoryEvent[];
             try {
-              stored = await this.options.log.append(instance.workflowId, instance.seq, [item.event], OWNED);
+              stored = await this.options.log.append(instance.workflowId, instance.seq, [item.event], this.appendOptions);
             } catch (error) {
               stored = await this.recordUnrecordable(instance, item.event, error);
             }
@@ -324,7 +329,7 @@ export class PrimaryEngine {
       time: event.time,
       payload: { name: event.payload.name, scheduledSeq: event.payload.scheduledSeq, error: error.message, attempts: 1 },
     };
-    return this.options.log.append(instance.workflowId, instance.seq, [failed], OWNED);
+    return this.options.log.append(instance.workflowId, instance.seq, [failed], this.appendOptions);
   }
 
   /**
@@ -368,7 +373,7 @@ export class PrimaryEngine {
     const events = commands.map((command) => commandEvent(command, trigger.time, now));
     instance.unissued = { trigger, commands };
     return this.options.log
-      .append(instance.workflowId, instance.seq, events, OWNED)
+      .append(instance.workflowId, instance.seq, events, this.appendOptions)
       .then((stored) => this.issued(instance, stored));
   }
 

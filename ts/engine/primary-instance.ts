@@ -57,6 +57,12 @@ export interface PrimaryEngineOptions {
   readonly onApplied?: (instance: PrimaryInstance, event: HistoryEvent, fleet: Fleet) => void;
   /** Errors no caller is waiting for: a handler that threw later in a run, a stalled instance. */
   readonly onError?: (error: WorkflowMirrorError) => void;
+  /**
+   * The epoch this primary writes with (see FencedLog): every append carries it, so once a newer
+   * owner has claimed the log, this primary's appends are refused (`FencedError`) and its
+   * instances stall instead of writing after they were taken over. Default: appends carry none.
+   */
+  readonly epoch?: number;
 }
 
 /** Counters of a primary. */

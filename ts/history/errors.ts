@@ -90,6 +90,42 @@ export class EventLogUnavailableError extends WorkflowMirrorError {
   }
 }
 
+/**
+ * An append carried an epoch older than the log's: a newer owner (a promoted mirror) has fenced
+ * this writer off, so a primary that was only slow cannot write after it was replaced. Nothing of
+ * the append was written.
+ */
+export class FencedError extends WorkflowMirrorError {
+  /** The epoch the append carried. */
+  readonly epoch: number;
+  /** The log's epoch when it refused the append. */
+  readonly currentEpoch: number;
+
+  constructor(epoch: number, currentEpoch: number, context: string) {
+    super(
+      'FENCED',
+      `${context}: refused, the append carries epoch ${epoch} but the log is at epoch ${currentEpoch} (a newer owner took over); nothing was appended`,
+    );
+    this.epoch = epoch;
+    this.currentEpoch = currentEpoch;
+  }
+}
+
+/** A claim of the next epoch named an epoch that is no longer current: another claim won. */
+export class EpochConflictError extends WorkflowMirrorError {
+  readonly expected: number;
+  readonly actual: number;
+
+  constructor(expected: number, actual: number) {
+    super(
+      'EPOCH_CONFLICT',
+      `cannot claim epoch ${expected + 1}: expected the log at epoch ${expected}, it is at ${actual} (another claim won)`,
+    );
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
 /** The database file was written by another schema version (or is not an event log at all). */
 export class SchemaVersionMismatchError extends WorkflowMirrorError {
   readonly path: string;

@@ -8,6 +8,21 @@ export interface AppendOptions {
    * only for objects nobody will change afterwards. Default false: the log keeps frozen copies.
    */
   readonly owned?: boolean;
+  /**
+   * The writer's epoch (see {@link FencedLog}). An append whose epoch is older than the log's is
+   * refused with `FencedError` and nothing is written. Without it the append is not fenced.
+   */
+  readonly epoch?: number;
+}
+
+/** A primary's sign of life, kept by the log (the last one only). */
+export interface Heartbeat {
+  /** Who beats: a process or primary name. */
+  readonly owner: string;
+  /** The epoch the owner writes with. */
+  readonly epoch: number;
+  /** Clock time (ms) of the beat, on the owner's clock. */
+  readonly time: number;
 }
 
 /** Called with each batch of events once it is durable, in append order. */
@@ -35,4 +50,25 @@ export interface EventLog {
   subscribe(listener: EventListener): () => void;
   /** Flushes what is pending and releases the log. */
   close(): Promise<void>;
+}
+
+/**
+ * An EventLog with fencing and heartbeats: what failover needs (ts/recovery). The log holds an
+ * epoch, from 0; whoever takes over claims the next one with a compare-and-set, so of two racing
+ * claims exactly one wins, and appends carrying an older epoch are refused from then on. Both
+ * built-in logs implement it; for the SQLite log the check is made inside each commit's write
+ * transaction, so it also fences a writer in another process.
+ */
+export interface FencedLog extends EventLog {
+  /** The log's current epoch (0 for a log nobody claimed). */
+  epoch(): Promise<number>;
+  /**
+   * Moves the epoch from `expected` to `expected + 1` and returns the new epoch.
+   * @throws EpochConflictError when the epoch is not `expected` (another claim won)
+   */
+  claimEpoch(expected: number): Promise<number>;
+  /** Records `beat` as the last heartbeat. */
+  heartbeat(beat: Heartbeat): Promise<void>;
+  /** The last heartbeat recorded, or undefined. */
+  lastHeartbeat(): Promise<Heartbeat | undefined>;
 }

@@ -1,7 +1,9 @@
 /** The public pieces of `ts/history`: event types, the EventLog contract, its two logs and their errors. */
 
 export {
+  EpochConflictError,
   EventLogUnavailableError,
+  FencedError,
   InvalidArgumentError,
   LogClosedError,
   type MalformedEventDetails,
@@ -10,7 +12,7 @@ export {
   WrongExpectedSeqError,
 } from './errors.js';
 export { decodeEvent, decodeEventBatch, encodeEvent, encodeEventBatch } from './event-codec.js';
-export type { EventListener, EventLog } from './event-log.js';
+export type { AppendOptions, EventListener, EventLog, FencedLog, Heartbeat } from './event-log.js';
 export {
   COMMAND_EVENT_TYPES,
   EVENT_TYPES,

@@ -3,9 +3,17 @@
  * reads millions of events from it, so reads hand out stored events without copying).
  */
 
-import { InvalidArgumentError, LogClosedError, WrongExpectedSeqError } from './errors.js';
-import type { AppendOptions, EventListener, EventLog } from './event-log.js';
+import {
+  EpochConflictError,
+  FencedError,
+  InvalidArgumentError,
+  LogClosedError,
+  quoteId,
+  WrongExpectedSeqError,
+} from './errors.js';
+import type { AppendOptions, EventListener, FencedLog, Heartbeat } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
+import { checkEpoch, checkHeartbeat } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
@@ -21,11 +29,13 @@ export interface MemoryEventLogOptions {
  * "stored in this object": an append is complete, and its listeners called, before it returns.
  * Events are deeply frozen copies of what was appended; every read shares them.
  */
-export class MemoryEventLog implements EventLog {
+export class MemoryEventLog implements FencedLog {
   readonly #instances = new Map<string, HistoryEvent[]>();
   readonly #all: HistoryEvent[] = [];
   readonly #listeners: ListenerSet;
   #closed = false;
+  #epoch = 0;
+  #heartbeat: Heartbeat | undefined;
 
   constructor(options: MemoryEventLogOptions = {}) {
     this.#listeners = new ListenerSet(options.onListenerError);
@@ -48,6 +58,11 @@ export class MemoryEventLog implements EventLog {
   appendSync(workflowId: string, expectedSeq: number, events: readonly NewEvent[], options?: AppendOptions): HistoryEvent[] {
     if (this.#closed) throw new LogClosedError('append');
     checkAppendArgs(workflowId, expectedSeq, events);
+    // Fencing first: a replaced writer hears that it was replaced, not that its seq is stale.
+    const epoch = options?.epoch;
+    if (epoch !== undefined && checkEpoch(epoch) < this.#epoch) {
+      throw new FencedError(epoch, this.#epoch, `append to ${quoteId(workflowId)}`);
+    }
     const history = this.#instances.get(workflowId);
     const head = history === undefined ? 0 : history.length;
     if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
@@ -88,6 +103,33 @@ export class MemoryEventLog implements EventLog {
   subscribe(listener: EventListener): () => void {
     this.#ensureOpen('subscribe');
     return this.#listeners.add(listener);
+  }
+
+  /** See {@link FencedLog.epoch}. */
+  async epoch(): Promise<number> {
+    this.#ensureOpen('epoch');
+    return this.#epoch;
+  }
+
+  /** See {@link FencedLog.claimEpoch}. */
+  async claimEpoch(expected: number): Promise<number> {
+    this.#ensureOpen('claimEpoch');
+    checkEpoch(expected, 'expected');
+    if (expected !== this.#epoch) throw new EpochConflictError(expected, this.#epoch);
+    this.#epoch = expected + 1;
+    return this.#epoch;
+  }
+
+  /** See {@link FencedLog.heartbeat}. */
+  async heartbeat(beat: Heartbeat): Promise<void> {
+    this.#ensureOpen('heartbeat');
+    this.#heartbeat = checkHeartbeat(beat);
+  }
+
+  /** See {@link FencedLog.lastHeartbeat}. */
+  async lastHeartbeat(): Promise<Heartbeat | undefined> {
+    this.#ensureOpen('lastHeartbeat');
+    return this.#heartbeat;
   }
 
   /** Refuses further calls; the events stay readable by whoever holds them. Idempotent. */

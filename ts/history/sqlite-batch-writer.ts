@@ -17,7 +17,11 @@ import { typeCode } from './sqlite-rows.js';
  * (inline; throws if it failed), or a promise that settles once it is committed (worker).
  */
 export interface SqliteBatchWriter {
-  write(events: readonly HistoryEvent[]): Promise<void> | undefined;
+  /**
+   * `epoch`: the oldest epoch the batch's appends carried, or -1 when none carried one. The write
+   * transaction refuses the batch (error code FENCED) when the stored epoch is newer.
+   */
+  write(events: readonly HistoryEvent[], epoch: number): Promise<void> | undefined;
   /**
    * After a failed batch, a writer refuses every later batch (they were numbered on top of the
    * failed one) until reset: the caller resets once it has failed them and reloaded its heads.
@@ -27,12 +31,27 @@ export interface SqliteBatchWriter {
 }
 
 const INSERT = 'INSERT INTO events (pos, workflow_id, seq, type, time, event) VALUES (?, ?, ?, ?, ?, ?)';
+const SELECT_EPOCH = "SELECT value FROM event_log_meta WHERE key = 'epoch'";
+
+/** The error a fenced batch fails with (on either writer), carrying the epoch that fenced it. */
+export class FencedBatchError extends Error {
+  readonly code = 'FENCED';
+  constructor(readonly currentEpoch: number) {
+    super(`the log is at epoch ${currentEpoch}`);
+    this.name = 'FencedBatchError';
+  }
+}
 
 /** Writes on the calling thread, in the caller's turn (the write is done when `write` returns). */
 export function inlineBatchWriter(db: Database.Database): SqliteBatchWriter {
   const insert = db.prepare(INSERT);
+  const selectEpoch = db.prepare(SELECT_EPOCH).pluck();
   const writer = new EventWriter();
-  const writeAll = db.transaction((events: readonly HistoryEvent[]) => {
+  const writeAll = db.transaction((events: readonly HistoryEvent[], epoch: number) => {
+    if (epoch >= 0) {
+      const current = Number(selectEpoch.get() ?? 0);
+      if (epoch < current) throw new FencedBatchError(current);
+    }
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       writer.reset();
@@ -41,8 +60,8 @@ export function inlineBatchWriter(db: Database.Database): SqliteBatchWriter {
     }
   });
   return {
-    write(events) {
-      writeAll(events);
+    write(events, epoch) {
+      writeAll.immediate(events, epoch);
       return undefined;
     },
     reset: () => undefined,
@@ -59,7 +78,19 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 const insert = db.prepare(workerData.insert);
+const selectEpoch = db.prepare(workerData.selectEpoch).pluck();
+// The epoch is read inside the write transaction (IMMEDIATE: the write lock is taken at BEGIN), so
+// a claim committed by another connection before it is seen, and none can commit during it.
 const writeAll = db.transaction((batch) => {
+  if (batch.epoch >= 0) {
+    const current = Number(selectEpoch.get() ?? 0);
+    if (batch.epoch < current) {
+      const error = new Error('the log is at epoch ' + current);
+      error.code = 'FENCED';
+      error.currentEpoch = current;
+      throw error;
+    }
+  }
   const numbers = batch.numbers;
   const events = Buffer.from(batch.events.buffer, batch.events.byteOffset, batch.events.byteLength);
   for (let n = 0; n < numbers.length; n += 8) {
@@ -84,11 +115,11 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    writeAll(message.batch);
+    writeAll.immediate(message.batch);
     parentPort.postMessage({ id: message.id, ok: true });
   } catch (error) {
     failed = String(error && error.message);
-    parentPort.postMessage({ id: message.id, ok: false, message: failed, code: error && error.code });
+    parentPort.postMessage({ id: message.id, ok: false, message: failed, code: error && error.code, currentEpoch: error && error.currentEpoch });
   }
 });
 `;
@@ -107,13 +138,15 @@ parentPort.on('message', (message) => {
 export interface ColumnBatch {
   readonly numbers: Float64Array<ArrayBuffer>;
   readonly events: Uint8Array<ArrayBuffer>;
+  /** See {@link SqliteBatchWriter.write}. */
+  readonly epoch: number;
 }
 
 /** Numbers per row in {@link ColumnBatch.numbers}. */
 const ROW_NUMBERS = 8;
 
 /** Packs `events` into the columns the writer thread inserts, encoding each with `writer` (reset first). */
-export function toColumns(events: readonly HistoryEvent[], writer: EventWriter): ColumnBatch {
+export function toColumns(events: readonly HistoryEvent[], writer: EventWriter, epoch = -1): ColumnBatch {
   const numbers = new Float64Array(events.length * ROW_NUMBERS);
   writer.reset();
   for (let i = 0, n = 0; i < events.length; i++, n += ROW_NUMBERS) {
@@ -127,7 +160,7 @@ export function toColumns(events: readonly HistoryEvent[], writer: EventWriter):
     numbers[n + 6] = writer.lastIdStart;
     numbers[n + 7] = writer.lastIdEnd;
   }
-  return { numbers, events: writer.take() };
+  return { numbers, events: writer.take(), epoch };
 }
 
 interface WorkerReply {
@@ -135,6 +168,7 @@ interface WorkerReply {
   readonly ok?: boolean;
   readonly message?: string;
   readonly code?: string;
+  readonly currentEpoch?: number;
   readonly closed?: boolean;
 }
 
@@ -152,7 +186,10 @@ export class SqliteWriterError extends Error {
 /** Writes on a worker thread. Batches are answered in order; the caller keeps one in flight. */
 export function workerBatchWriter(path: string): SqliteBatchWriter {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, insert: INSERT } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, driver, insert: INSERT, selectEpoch: SELECT_EPOCH },
+  });
   // An idle writer must not keep the process alive; nothing is acknowledged before it is committed.
   worker.unref();
   let nextId = 1;
@@ -171,6 +208,7 @@ export function workerBatchWriter(path: string): SqliteBatchWriter {
     if (waiter === undefined) return;
     pending.delete(reply.id!);
     if (reply.ok) waiter.resolve();
+    else if (reply.code === 'FENCED') waiter.reject(new FencedBatchError(reply.currentEpoch ?? 0));
     else waiter.reject(new SqliteWriterError(reply.message ?? 'unknown SQLite error', reply.code));
   });
   worker.on('error', failAll);
@@ -180,8 +218,8 @@ export function workerBatchWriter(path: string): SqliteBatchWriter {
   });
   const eventWriter = new EventWriter();
   return {
-    write(events) {
-      const batch = toColumns(events, eventWriter);
+    write(events, epoch) {
+      const batch = toColumns(events, eventWriter, epoch);
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });

@@ -8,11 +8,20 @@
  * thousands of appends durable, and each still resolves only after its data is committed.
  */
 import type Database from 'better-sqlite3';
-import { EventLogUnavailableError, InvalidArgumentError, LogClosedError, quoteId, WrongExpectedSeqError } from './errors.js';
-import type { AppendOptions, EventListener, EventLog } from './event-log.js';
+import {
+  EpochConflictError,
+  EventLogUnavailableError,
+  FencedError,
+  InvalidArgumentError,
+  LogClosedError,
+  quoteId,
+  WrongExpectedSeqError,
+} from './errors.js';
+import type { AppendOptions, EventListener, FencedLog, Heartbeat } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
+import { checkEpoch, checkHeartbeat } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
-import { inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
+import { FencedBatchError, inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
 import { decodeRows, ROW_COLUMNS } from './sqlite-rows.js';
 import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
@@ -62,6 +71,8 @@ class Batch {
   readonly workflowIds: string[] = [];
   /** The batch's events in pos order: what the writer gets and the listeners see. */
   readonly events: HistoryEvent[] = [];
+  /** The oldest epoch its appends carried; -1 while none carried one (the batch is then not fenced). */
+  epoch = -1;
   readonly committed: Promise<void>;
   resolve!: () => void;
   reject!: (error: unknown) => void;
@@ -86,7 +97,7 @@ type Timer = { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'
  * Events from reads are fresh, deeply frozen objects (frozen like the memory log's, so code that
  * mutates an event fails the same way with either log).
  */
-export class SqliteEventLog implements EventLog {
+export class SqliteEventLog implements FencedLog {
   readonly #db: Database.Database;
   readonly #path: string;
   readonly #maxBatch: number;
@@ -116,6 +127,10 @@ export class SqliteEventLog implements EventLog {
   readonly #selectLastPos: Database.Statement<[]>;
   readonly #selectInstance: Database.Statement<[string, number, number]>;
   readonly #selectRange: Database.Statement<[number, number]>;
+  readonly #selectMeta: Database.Statement<[string]>;
+  readonly #upsertMeta: Database.Statement<[string, string]>;
+  /** The epoch as this log last saw it on disk (claims by other connections show up at their next read or commit). */
+  #epoch: number;
 
   private constructor(db: Database.Database, options: SqliteEventLogOptions, maxBatch: number, maxDelayMs: number) {
     this.#db = db;
@@ -134,6 +149,11 @@ export class SqliteEventLog implements EventLog {
       .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE workflow_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`)
       .raw();
     this.#selectRange = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE pos > ? ORDER BY pos LIMIT ?`).raw();
+    this.#selectMeta = db.prepare('SELECT value FROM event_log_meta WHERE key = ?').pluck();
+    this.#upsertMeta = db.prepare(
+      'INSERT INTO event_log_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    this.#epoch = this.#storedEpoch();
     // A fresh file saves one SELECT per new instance: heads of unknown instances are 0 until a batch fails.
     this.#allHeadsKnown = this.#selectLastPos.get() === null;
   }
@@ -169,6 +189,11 @@ export class SqliteEventLog implements EventLog {
     try {
       if (this.#closed) throw new LogClosedError('append');
       checkAppendArgs(workflowId, expectedSeq, events);
+      // Fencing first: a replaced writer hears that it was replaced, not that its seq is stale.
+      // This is the early check against the epoch this log knows; the commit checks the stored one.
+      if (options?.epoch !== undefined && checkEpoch(options.epoch) < this.#epoch) {
+        throw new FencedError(options.epoch, this.#epoch, `append to ${quoteId(workflowId)}`);
+      }
       const head = this.#headOf(workflowId);
       if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
       this.#nextPos ??= this.#read(() => Number(this.#selectLastPos.get() ?? 0) + 1);
@@ -181,6 +206,8 @@ export class SqliteEventLog implements EventLog {
     this.#heads.set(workflowId, expectedSeq + admitted.length);
     this.#nextPos += admitted.length;
     const batch = this.#queue;
+    const epoch = options?.epoch;
+    if (epoch !== undefined && (batch.epoch < 0 || epoch < batch.epoch)) batch.epoch = epoch;
     batch.workflowIds.push(workflowId);
     for (let i = 0; i < admitted.length; i++) batch.events.push(admitted[i]!);
     const promise = batch.committed.then(() => admitted);
@@ -224,6 +251,55 @@ export class SqliteEventLog implements EventLog {
   subscribe(listener: EventListener): () => void {
     this.#ensureOpen('subscribe');
     return this.#listeners.add(listener);
+  }
+
+  /** See {@link FencedLog.epoch}. Read from the file, so a claim made by another process is seen. */
+  async epoch(): Promise<number> {
+    this.#ensureOpen('epoch');
+    this.#epoch = this.#read(() => this.#storedEpoch());
+    return this.#epoch;
+  }
+
+  /**
+   * See {@link FencedLog.claimEpoch}. A compare-and-set in one IMMEDIATE transaction on the file:
+   * of two claims racing from any processes, exactly one wins. Batches committed after it that
+   * carry an older epoch are refused with FencedError.
+   */
+  async claimEpoch(expected: number): Promise<number> {
+    this.#ensureOpen('claimEpoch');
+    checkEpoch(expected, 'expected');
+    const claimed = this.#read(() =>
+      this.#db
+        .transaction(() => {
+          const current = this.#storedEpoch();
+          if (current !== expected) return { current };
+          this.#upsertMeta.run('epoch', String(expected + 1));
+          return { current: expected + 1, won: true };
+        })
+        .immediate(),
+    );
+    this.#epoch = claimed.current;
+    if (claimed.won !== true) throw new EpochConflictError(expected, claimed.current);
+    return claimed.current;
+  }
+
+  /** See {@link FencedLog.heartbeat}. Written at once (not through group commit), durably. */
+  async heartbeat(beat: Heartbeat): Promise<void> {
+    this.#ensureOpen('heartbeat');
+    const checked = checkHeartbeat(beat);
+    this.#read(() => this.#upsertMeta.run('heartbeat', JSON.stringify(checked)));
+  }
+
+  /** See {@link FencedLog.lastHeartbeat}. @throws EventLogUnavailableError when the stored beat is unreadable */
+  async lastHeartbeat(): Promise<Heartbeat | undefined> {
+    this.#ensureOpen('lastHeartbeat');
+    const raw = this.#read(() => this.#selectMeta.get('heartbeat'));
+    if (raw === undefined) return undefined;
+    try {
+      return checkHeartbeat(JSON.parse(String(raw)) as Heartbeat);
+    } catch (cause) {
+      throw new EventLogUnavailableError(`the heartbeat stored in ${this.#path} is unreadable`, cause);
+    }
   }
 
   /** Writes what is queued, then closes the file. Later calls reject with LogClosedError. Idempotent. */
@@ -274,6 +350,11 @@ export class SqliteEventLog implements EventLog {
     return value;
   }
 
+  #storedEpoch(): number {
+    const raw = this.#selectMeta.get('epoch');
+    return raw === undefined ? 0 : Number(raw);
+  }
+
   #read<T>(query: () => T): T {
     try {
       return query();
@@ -316,7 +397,7 @@ export class SqliteEventLog implements EventLog {
     this.#inFlight.push(batch);
     let written: Promise<void> | undefined;
     try {
-      written = this.#writer.write(batch.events);
+      written = this.#writer.write(batch.events, batch.epoch);
     } catch (cause) {
       this.#failed(batch, cause);
       return;
@@ -372,7 +453,15 @@ export class SqliteEventLog implements EventLog {
     this.#nextPos = undefined;
     this.#allHeadsKnown = false;
     this.#idle?.();
+    const fenced = cause instanceof FencedBatchError;
+    // A newer owner claimed the log: batches that carried an epoch are fenced off.
+    if (fenced) this.#epoch = Math.max(this.#epoch, cause.currentEpoch);
     for (const batch of batches) {
+      if (fenced && batch.epoch >= 0) {
+        const context = `a batch of ${batch.workflowIds.length} append(s), first to ${quoteId(batch.workflowIds[0]!)}`;
+        batch.reject(new FencedError(batch.epoch, cause.currentEpoch, context));
+        continue;
+      }
       batch.reject(
         new EventLogUnavailableError(
           `a batch of ${batch.workflowIds.length} append(s) (${batch.events.length} event(s), first to ${quoteId(batch.workflowIds[0]!)}) was not written: it failed or followed one that failed, and was rolled back`,
