@@ -31,6 +31,14 @@ export interface MirrorInstance extends InstanceRuntime {
   nonDeterministic: boolean;
   /** The history's fingerprint differs from the mirror's definition. */
   versionSkew: boolean;
+  /**
+   * Command events the history holds without their outcome yet: activities scheduled and not
+   * completed or failed, timers started and not fired. What a promoted mirror must resume.
+   * Undefined when there are none, or when unknown (`outstandingKnown` false).
+   */
+  outstanding: HistoryEvent[] | undefined;
+  /** False for an instance restored from a checkpoint (which does not hold them): promotion reads them from the log. */
+  outstandingKnown: boolean;
 }
 
 /** A command mismatch between replay and history. */
@@ -208,9 +216,16 @@ export class MirrorEngine {
       instance.expected = issued.length > 0 ? (issued as Command[]) : NO_COMMANDS;
       instance.expectedHead = 0;
       fleet.mirror.writeState(instance.row, instance.state);
+      if (instance.outstanding !== undefined) settleOutstanding(instance, event);
     } else {
       this.checkCommand(instance, event);
       applyCommandEvent(instance, event);
+      if (event.type === 'ActivityScheduled' || event.type === 'TimerStarted') {
+        if (instance.outstanding === undefined) instance.outstanding = [event];
+        else instance.outstanding.push(event);
+      } else if (instance.status !== 'running') {
+        instance.outstanding = undefined;
+      }
     }
     fleet.mirror.setSeq(instance.row, event.seq);
     this.stats.applied++;
@@ -230,6 +245,7 @@ export class MirrorEngine {
     instance.triggerTime = data.triggerTime;
     instance.nonDeterministic = data.nonDeterministic;
     instance.versionSkew = data.versionSkew;
+    instance.outstandingKnown = data.status !== 'running';
   }
 
   private createInstance(
@@ -257,6 +273,8 @@ export class MirrorEngine {
       triggerTime: 0,
       nonDeterministic: false,
       versionSkew: fingerprint !== compiled.fingerprint,
+      outstanding: undefined,
+      outstandingKnown: true,
     };
     this.instances.set(workflowId, instance);
     return instance;
@@ -300,6 +318,19 @@ export class MirrorEngine {
     this.stats.unapplied++;
     this.options.onUnapplied?.({ event, reason });
   }
+}
+
+/** Drops the outstanding command an outcome event settles (an activity's result, a timer's firing). */
+function settleOutstanding(instance: MirrorInstance, event: HistoryEvent): void {
+  let settled: number;
+  if (event.type === 'ActivityCompleted' || event.type === 'ActivityFailed') settled = event.payload.scheduledSeq;
+  else if (event.type === 'TimerFired') settled = event.payload.startedSeq;
+  else return;
+  const outstanding = instance.outstanding!;
+  const at = outstanding.findIndex((e) => e.seq === settled);
+  if (at < 0) return;
+  if (outstanding.length === 1) instance.outstanding = undefined;
+  else outstanding.splice(at, 1);
 }
 
 function describeEvent(event: HistoryEvent): string {

@@ -26,6 +26,7 @@ import {
 import { type Fleet, FleetDeltas } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import {
+  type AdoptedInstance,
   JOURNAL_LIMIT,
   type PrimaryEngineOptions,
   type PrimaryInstance,
@@ -35,7 +36,14 @@ import {
 
 import { applyCommandEvent, eventKey, runStep } from './step.js';
 
-export type { JournalEntry, PrimaryEngineOptions, PrimaryInstance, PrimaryStats, QueuedEvent } from './primary-instance.js';
+export type {
+  AdoptedInstance,
+  JournalEntry,
+  PrimaryEngineOptions,
+  PrimaryInstance,
+  PrimaryStats,
+  QueuedEvent,
+} from './primary-instance.js';
 export { JOURNAL_LIMIT } from './primary-instance.js';
 
 /**
@@ -122,7 +130,7 @@ export class PrimaryEngine {
       const handlerError = this.ctx.lastError;
       if (commands.length > 0) {
         try {
-          await this.issue(instance, started, commands);
+          await this.issue(instance, started.time, commands);
         } catch (error) {
           this.stall(instance, error);
           throw instance.stalled ?? error;
@@ -168,6 +176,37 @@ export class PrimaryEngine {
   whenIdle(): Promise<void> {
     if (this.inflight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Takes over an instance another engine ran (a promoted mirror, ts/recovery): the state as of
+   * `seq`, then resumes what the history leaves open. Each outstanding command event (an
+   * ActivityScheduled without its outcome, a TimerStarted not fired) is executed once: the
+   * activity runs again with the same idempotency key (`workflowId:seq`), so an implementation
+   * that honours the key does not repeat work done before the crash; a timer is set for its
+   * recorded fire time. `unissued` are commands the handler issued whose events the old primary
+   * never appended: they are appended first, then executed.
+   * @throws DuplicateWorkflowError when this engine already has the instance; UnknownWorkflowError
+   */
+  adopt(taken: AdoptedInstance): PrimaryInstance {
+    const fleet = this.options.fleets.get(taken.workflowType);
+    if (this.instances.has(taken.workflowId) || this.starting.has(taken.workflowId)) {
+      throw new DuplicateWorkflowError(taken.workflowId);
+    }
+    const instance = this.createInstance(taken.workflowId, fleet.compiled, fleet);
+    for (const key of Object.keys(taken.state)) instance.state[key] = structuredClone(taken.state[key]);
+    instance.seq = taken.seq;
+    instance.status = taken.status;
+    instance.startedFingerprint = taken.startedFingerprint;
+    fleet.primary.writeState(instance.row, instance.state);
+    fleet.primary.setSeq(instance.row, taken.seq);
+    if (taken.status !== 'running') return instance;
+    for (const event of taken.outstanding) this.execute(instance, event);
+    if (taken.unissued !== undefined && taken.unissued.commands.length > 0) {
+      instance.unissued = taken.unissued;
+      this.pumpIfWaiting(instance);
+    }
+    return instance;
   }
 
   /** The instance, or undefined. */
@@ -271,7 +310,7 @@ export class PrimaryEngine {
     try {
       if (instance.unissued !== undefined) {
         try {
-          await this.issue(instance, instance.unissued.trigger, instance.unissued.commands);
+          await this.issue(instance, instance.unissued.triggerTime, instance.unissued.commands);
         } catch (error) {
           this.stall(instance, error);
           return;
@@ -298,7 +337,7 @@ export class PrimaryEngine {
             const handlerError = this.ctx.lastError;
             if (handlerError !== undefined)
               this.options.onError?.(new HandlerError(instance.workflowId, applied.seq, handlerError));
-            if (commands.length > 0) await this.issue(instance, applied, commands);
+            if (commands.length > 0) await this.issue(instance, applied.time, commands);
           } else {
             instance.queue.shift();
             appended = true;
@@ -368,10 +407,10 @@ export class PrimaryEngine {
   }
 
   /** Appends the command events of a handler run, then starts executing them. */
-  private issue(instance: PrimaryInstance, trigger: HistoryEvent, commands: readonly Command[]): Promise<void> {
+  private issue(instance: PrimaryInstance, triggerTime: number, commands: readonly Command[]): Promise<void> {
     const now = this.options.clock.now();
-    const events = commands.map((command) => commandEvent(command, trigger.time, now));
-    instance.unissued = { trigger, commands };
+    const events = commands.map((command) => commandEvent(command, triggerTime, now));
+    instance.unissued = { triggerTime, commands };
     return this.options.log
       .append(instance.workflowId, instance.seq, events, this.appendOptions)
       .then((stored) => this.issued(instance, stored));

@@ -31,8 +31,23 @@ export interface PrimaryInstance extends InstanceRuntime {
   /** Set when the log refused or failed an append; the instance (its queue intact) waits for {@link PrimaryEngine.resume}. */
   stalled: WorkflowMirrorError | undefined;
   /** Commands a handler issued whose events are not in the log yet (kept across a stall, appended first on resume). */
-  unissued: { readonly trigger: HistoryEvent; readonly commands: readonly Command[] } | undefined;
+  unissued: { readonly triggerTime: number; readonly commands: readonly Command[] } | undefined;
   readonly timers: Set<TimerHandle>;
+}
+
+/** An instance handed to {@link PrimaryEngine.adopt}. */
+export interface AdoptedInstance {
+  readonly workflowId: string;
+  readonly workflowType: string;
+  /** The state object as of `seq` (copied). */
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly seq: number;
+  readonly status: InstanceRuntime['status'];
+  readonly startedFingerprint: string;
+  /** ActivityScheduled and TimerStarted events of the history still without their outcome. */
+  readonly outstanding: readonly HistoryEvent[];
+  /** Commands issued after the last event whose command events are not in the history. */
+  readonly unissued?: { readonly triggerTime: number; readonly commands: readonly Command[] } | undefined;
 }
 
 /** An inbound event waiting for its step, and who waits for it (signals do). */

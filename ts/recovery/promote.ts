@@ -1,0 +1,192 @@
+/**
+ * Promotion: the mirror becomes the primary. It is already warm (its state is the history's up to
+ * `position`), so taking over is a short sync, not a replay:
+ * 1. refuse (before touching anything) when an instance to take over has shown non-determinism,
+ *    unless forced;
+ * 2. catch up on the log's tail, and claim the next epoch: from then on the old primary's
+ *    appends are refused (fencing), so the tail read after the claim is the final one;
+ * 3. hand every running instance to a new PrimaryEngine writing with the new epoch, which resumes
+ *    what the history leaves open (each outstanding activity once, with its idempotency key;
+ *    timers at their recorded time; commands issued but never appended).
+ */
+import type { WorkflowMirrorError } from '../base-error.js';
+import type { Clock } from '../clock/clock.js';
+import type { ActivityImplementations } from '../engine/activity-runner.js';
+import type { FleetRegistry } from '../engine/fleet.js';
+import type { MirrorEngine, MirrorInstance } from '../engine/mirror-engine.js';
+import { PrimaryEngine } from '../engine/primary-engine.js';
+import { EpochConflictError } from '../history/errors.js';
+import type { FencedLog } from '../history/event-log.js';
+import type { HistoryEvent } from '../history/events.js';
+import { PromotionConflictError, PromotionIncompleteError, PromotionRefusedError } from './errors.js';
+
+/** Options of {@link promote}. */
+export interface PromoteOptions {
+  readonly log: FencedLog;
+  /** The mirror to promote, and the fleets it replays into (the new primary writes their primary matrices). */
+  readonly mirror: MirrorEngine;
+  readonly fleets: FleetRegistry;
+  /** The activity implementations the new primary executes with. */
+  readonly activities: ActivityImplementations;
+  readonly clock: Clock;
+  /** The epoch the old primary wrote with (the log's current one); the promotion claims the next. */
+  readonly expectedEpoch: number;
+  /** A previous attempt's claimed epoch (PromotionIncompleteError.epoch): the claim is not made again. */
+  readonly claimedEpoch?: number;
+  /** Only these instances (one, or a shard); default every instance the mirror holds. The fencing is log-wide. */
+  readonly workflowIds?: readonly string[];
+  /** Promote even if the mirror found non-determinism in instances it takes over. Default false. */
+  readonly force?: boolean;
+  /** A mirror lagging more events than this is caught up before the claim, and the report says so. Default 1,000. */
+  readonly maxLag?: number;
+  /** Errors of the new primary no caller waits for. */
+  readonly onError?: (error: WorkflowMirrorError) => void;
+}
+
+/** What a promotion did. */
+export interface PromotionReport {
+  /** The new primary, running. */
+  readonly primary: PrimaryEngine;
+  /** The epoch it writes with. */
+  readonly epoch: number;
+  /** Events of the tail the mirror applied (before and after the claim). */
+  readonly tailEvents: number;
+  /** State fields the tail changed in the mirror's matrices. */
+  readonly fieldsChanged: number;
+  /** The mirror was behind by more than `maxLag` events and was caught up before the claim. */
+  readonly caughtUpFirst: boolean;
+  /** Instances handed to the new primary (running ones resumed, finished ones carried as they are). */
+  readonly instances: number;
+  /** Outstanding commands resumed: activities re-run with their idempotency key, timers set again. */
+  readonly resumedActivities: number;
+  readonly resumedTimers: number;
+  /** Command events appended for commands the old primary issued but never wrote. */
+  readonly unissuedCommands: number;
+  /** Instances whose outstanding commands were read from the log (restored from a checkpoint). */
+  readonly outstandingReadFromLog: number;
+  /** Wall time of the promotion (ms, performance.now()). */
+  readonly durationMs: number;
+}
+
+const TAIL_CHUNK = 10_000;
+
+/**
+ * Promotes `mirror` (see the module comment).
+ * @throws PromotionRefusedError (nothing done); PromotionConflictError when another promotion
+ *   claimed the log first (nothing done); EventLogUnavailableError when the log fails before the
+ *   claim (nothing done: retry); PromotionIncompleteError when it fails after the claim.
+ */
+export async function promote(options: PromoteOptions): Promise<PromotionReport> {
+  const started = performance.now();
+  const { log, mirror } = options;
+  const inScope = scope(mirror, options.workflowIds);
+  if (options.force !== true) {
+    const suspect = inScope.filter((i) => i.nonDeterministic).map((i) => i.workflowId);
+    if (suspect.length > 0) throw new PromotionRefusedError(suspect);
+  }
+  mirror.markDeltas();
+  // Catch up while the old primary may still write: the tail after the claim is then short.
+  const before = await applyTail(log, mirror);
+  const caughtUpFirst = before > (options.maxLag ?? 1_000);
+
+  let epoch: number;
+  if (options.claimedEpoch !== undefined) {
+    epoch = options.claimedEpoch;
+  } else {
+    try {
+      epoch = await log.claimEpoch(options.expectedEpoch);
+    } catch (error) {
+      if (error instanceof EpochConflictError) throw new PromotionConflictError(error.expected, error.actual, error);
+      throw error;
+    }
+  }
+  try {
+    const after = await applyTail(log, mirror);
+    const fieldsChanged = mirror.takeDeltas().reduce((sum, d) => sum + d.fields.length, 0);
+    const primary = new PrimaryEngine({
+      log,
+      fleets: options.fleets,
+      activities: options.activities,
+      clock: options.clock,
+      epoch,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
+    let resumedActivities = 0;
+    let resumedTimers = 0;
+    let unissuedCommands = 0;
+    let outstandingReadFromLog = 0;
+    // Re-read the scope: the tail may have started instances.
+    const instances = scope(mirror, options.workflowIds);
+    for (const instance of instances) {
+      let outstanding = instance.outstanding ?? [];
+      if (!instance.outstandingKnown && instance.status === 'running') {
+        outstanding = outstandingFromHistory(await log.readInstance(instance.workflowId));
+        outstandingReadFromLog++;
+      }
+      const unissued = instance.expected.slice(instance.expectedHead);
+      for (const event of outstanding) {
+        if (event.type === 'ActivityScheduled') resumedActivities++;
+        else resumedTimers++;
+      }
+      unissuedCommands += unissued.length;
+      primary.adopt({
+        workflowId: instance.workflowId,
+        workflowType: instance.compiled.name,
+        state: instance.state,
+        seq: instance.seq,
+        status: instance.status,
+        startedFingerprint: instance.startedFingerprint,
+        outstanding,
+        unissued: unissued.length > 0 ? { triggerTime: instance.triggerTime, commands: unissued } : undefined,
+      });
+    }
+    return {
+      primary,
+      epoch,
+      tailEvents: before + after,
+      fieldsChanged,
+      caughtUpFirst,
+      instances: instances.length,
+      resumedActivities,
+      resumedTimers,
+      unissuedCommands,
+      outstandingReadFromLog,
+      durationMs: performance.now() - started,
+    };
+  } catch (error) {
+    throw new PromotionIncompleteError(epoch, error);
+  }
+}
+
+/** Applies what the log holds after the mirror's position; returns how many events that was. */
+async function applyTail(log: FencedLog, mirror: MirrorEngine): Promise<number> {
+  let applied = 0;
+  for (;;) {
+    const events = await log.readRange(mirror.position, TAIL_CHUNK);
+    if (events.length === 0) return applied;
+    mirror.apply(events);
+    applied += events.length;
+  }
+}
+
+function scope(mirror: MirrorEngine, workflowIds: readonly string[] | undefined): MirrorInstance[] {
+  if (workflowIds === undefined) return [...mirror.allInstances()];
+  const found: MirrorInstance[] = [];
+  for (const id of workflowIds) {
+    const instance = mirror.instance(id);
+    if (instance !== undefined) found.push(instance);
+  }
+  return found;
+}
+
+/** The command events of a history still without their outcome. */
+export function outstandingFromHistory(history: readonly HistoryEvent[]): HistoryEvent[] {
+  const open = new Map<number, HistoryEvent>();
+  for (const event of history) {
+    if (event.type === 'ActivityScheduled' || event.type === 'TimerStarted') open.set(event.seq, event);
+    else if (event.type === 'ActivityCompleted' || event.type === 'ActivityFailed') open.delete(event.payload.scheduledSeq);
+    else if (event.type === 'TimerFired') open.delete(event.payload.startedSeq);
+    else if (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed') open.clear();
+  }
+  return [...open.values()];
+}
