@@ -72,9 +72,11 @@ describe('SqliteEventLog', () => {
     for (const writer of ['worker', 'inline'] as const) {
       const at = path.join(tmp.dir, `fence-${writer}.db`);
       const old = track(SqliteEventLog.open({ path: at, writer }));
+      const promoter = track(SqliteEventLog.open({ path: at, writer })); // opened on the empty file
       await old.append('a', 0, someEvents(1), { epoch: 0 });
-      const promoter = track(SqliteEventLog.open({ path: at, writer }));
       expect(await promoter.claimEpoch(0)).toBe(1);
+      // The promoter opened the file before the old owner's appends: after its claim it reads heads from the file.
+      expect(await promoter.head('a')).toBe(1);
       // The old owner still believes epoch 0 is current: its commit finds the stored epoch newer.
       const late = await old.append('a', 1, someEvents(2), { epoch: 0 }).catch((e: unknown) => e);
       expect(late).toBeInstanceOf(FencedError);

@@ -47,6 +47,13 @@ export interface SqliteEventLogOptions {
    * caller's turn (the default for `:memory:`, which a second connection could not see).
    */
   readonly writer?: 'worker' | 'inline';
+  /**
+   * How long a call that must write on this log's own connection (claimEpoch, heartbeat) waits
+   * for another connection's write lock before it fails with EventLogUnavailableError (ms).
+   * Default 5,000 (better-sqlite3's). A process stopped in the middle of a commit holds that lock
+   * until it goes on or dies: a promotion then fails clearly and can be retried.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 /** Connection settings as SQLite reports them, for checks and diagnostics. */
@@ -175,7 +182,13 @@ export class SqliteEventLog implements FencedLog {
     if (!Number.isFinite(maxDelayMs) || maxDelayMs < 0) {
       throw new InvalidArgumentError('groupCommit.maxDelayMs', `must be a non-negative number (got ${String(maxDelayMs)})`);
     }
-    return new SqliteEventLog(openEventLogDatabase(options.path), options, maxBatch, maxDelayMs);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new InvalidArgumentError('busyTimeoutMs', `must be a non-negative integer (got ${String(busyTimeoutMs)})`);
+    }
+    const db = openEventLogDatabase(options.path);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    return new SqliteEventLog(db, options, maxBatch, maxDelayMs);
   }
 
   /**
@@ -268,6 +281,9 @@ export class SqliteEventLog implements FencedLog {
   async claimEpoch(expected: number): Promise<number> {
     this.#ensureOpen('claimEpoch');
     checkEpoch(expected, 'expected');
+    if (this.#queue.workflowIds.length > 0 || this.#inFlight.length > 0) {
+      throw new InvalidArgumentError('claimEpoch', 'cannot be called while this log has appends pending (let them commit first)');
+    }
     const claimed = this.#read(() =>
       this.#db
         .transaction(() => {
@@ -280,6 +296,11 @@ export class SqliteEventLog implements FencedLog {
     );
     this.#epoch = claimed.current;
     if (claimed.won !== true) throw new EpochConflictError(expected, claimed.current);
+    // The new owner: whatever this log cached of heads and positions may predate the old owner's
+    // last commits (another connection, another process): read them from the file from now on.
+    this.#heads.clear();
+    this.#allHeadsKnown = false;
+    this.#nextPos = undefined;
     return claimed.current;
   }
 
