@@ -12,7 +12,8 @@
 import type { WorkflowMirrorError } from '../base-error.js';
 import type { Clock } from '../clock/clock.js';
 import type { ActivityImplementations } from '../engine/activity-runner.js';
-import type { FleetRegistry } from '../engine/fleet.js';
+import type { Command } from '../engine/commands.js';
+import { FleetDeltas, type FleetRegistry } from '../engine/fleet.js';
 import type { MirrorEngine, MirrorInstance } from '../engine/mirror-engine.js';
 import { PrimaryEngine } from '../engine/primary-engine.js';
 import { EpochConflictError } from '../history/errors.js';
@@ -69,6 +70,8 @@ export interface PromotionReport {
 }
 
 const TAIL_CHUNK = 10_000;
+const NONE: readonly HistoryEvent[] = Object.freeze([]);
+const NONE_ISSUED: readonly Command[] = Object.freeze([]);
 
 /**
  * Promotes `mirror` (see the module comment).
@@ -84,7 +87,9 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     const suspect = inScope.filter((i) => i.nonDeterministic).map((i) => i.workflowId);
     if (suspect.length > 0) throw new PromotionRefusedError(suspect);
   }
-  mirror.markDeltas();
+  // A tracker of its own, so the mirror's delta mark (someone's replication) is left where it is.
+  const drift = new FleetDeltas(options.fleets, 'mirror');
+  drift.mark();
   // Catch up while the old primary may still write: the tail after the claim is then short.
   const before = await applyTail(log, mirror);
   const caughtUpFirst = before > (options.maxLag ?? 1_000);
@@ -102,7 +107,7 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
   }
   try {
     const after = await applyTail(log, mirror);
-    const fieldsChanged = mirror.takeDeltas().reduce((sum, d) => sum + d.fields.length, 0);
+    const fieldsChanged = drift.take().reduce((sum, d) => sum + d.fields.length, 0);
     const primary = new PrimaryEngine({
       log,
       fleets: options.fleets,
@@ -118,12 +123,13 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     // Re-read the scope: the tail may have started instances.
     const instances = scope(mirror, options.workflowIds);
     for (const instance of instances) {
-      let outstanding = instance.outstanding ?? [];
+      let outstanding: readonly HistoryEvent[] = instance.outstanding ?? NONE;
       if (!instance.outstandingKnown && instance.status === 'running') {
         outstanding = outstandingFromHistory(await log.readInstance(instance.workflowId));
         outstandingReadFromLog++;
       }
-      const unissued = instance.expected.slice(instance.expectedHead);
+      const unissued =
+        instance.expectedHead < instance.expected.length ? instance.expected.slice(instance.expectedHead) : NONE_ISSUED;
       for (const event of outstanding) {
         if (event.type === 'ActivityScheduled') resumedActivities++;
         else resumedTimers++;
