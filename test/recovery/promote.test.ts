@@ -19,6 +19,7 @@ import {
   PromotionConflictError,
   PromotionRefusedError,
   promote,
+  startMirrorFromCheckpoint,
   VirtualClock,
   type WorkflowMirrorError,
 } from '../../ts/index.js';
@@ -163,6 +164,31 @@ describe('promote', () => {
     expect(report).toMatchObject({ resumedActivities: INSTANCES / 2, outstandingReadFromLog: INSTANCES / 2, tailEvents: 0 });
     await runToEnd(report.primary, clock);
     for (const instance of report.primary.allInstances()) expect(instance.state).toEqual(reference.get(instance.workflowId));
+  });
+
+  it("is protected again by a fresh mirror started from the promoted side's checkpoint, without replay", async () => {
+    const { log, mirror, effects, now } = await crashedRun();
+    const clock = new VirtualClock(now);
+    const fleets = new FleetRegistry([order]);
+    const report = await promote({ log, mirror, fleets, activities: keyedActivities(effects), clock, expectedEpoch: 0 });
+    const checkpoint = mirror.checkpoint(); // taken by the promoted side, shipped to the new mirror
+    await report.primary.start('order', 'late-1', demoInput(7)); // the log moves on meanwhile
+    const findings: string[] = [];
+    const fresh = await startMirrorFromCheckpoint({
+      log,
+      checkpoints: checkpoint,
+      fleets: new FleetRegistry([order]),
+      onNonDeterminism: (f) => findings.push(f.workflowId),
+    });
+    expect(fresh.restoredAt).toBe(mirror.position - fresh.caughtUp);
+    expect(fresh.caughtUp).toBeGreaterThan(0);
+    await runToEnd(report.primary, clock);
+    for (const instance of report.primary.allInstances()) {
+      const twin = fresh.mirror.instance(instance.workflowId)!;
+      expect([twin.seq, twin.status, twin.state]).toEqual([instance.seq, 'completed', instance.state]);
+    }
+    expect(findings).toEqual([]);
+    fresh.stop();
   });
 
   it('refuses a mirror that found non-determinism (nothing done), unless forced', async () => {

@@ -1,5 +1,6 @@
 /** Public pieces of `ts/recovery`: heartbeats and failure detection and promotion of a mirror. */
 export { HeartbeatFailedError, PromotionConflictError, PromotionIncompleteError, PromotionRefusedError } from './errors.js';
 export { FailureDetector, type FailureDetectorOptions, type PrimaryState, type PrimaryStatus } from './failure-detector.js';
+export { type FreshMirror, type FreshMirrorOptions, startMirrorFromCheckpoint } from './fresh-mirror.js';
 export { type HeartbeatHandle, type HeartbeatOptions, startHeartbeat } from './heartbeat.js';
 export { outstandingFromHistory, type PromoteOptions, type PromotionReport, promote } from './promote.js';
