@@ -25,24 +25,13 @@ import {
   SqliteEventLog,
   SystemClock,
 } from '../../ts/index.js';
-import { amountOf, finalState, transfer, transferService } from './crash/transfer.js';
+import { amountOf, finalState, seededRandom, transfer, transferService } from './crash/transfer.js';
 
 const CHILD = fileURLToPath(new URL('../../dist/test/recovery/crash/primary-child.js', import.meta.url));
 const ITERATIONS = Number(process.env.WFMIRROR_CRASH_ITERATIONS ?? 200);
 const INSTANCES = 12;
 /** Iterations run at once (each is mostly a child process starting up). */
 const PARALLEL = 3;
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -17,7 +17,8 @@ import { addDoubleField } from '../serialization/doubles.js';
 import { CorruptBufferError, NotEncodableError } from '../serialization/errors.js';
 import { buildBuffer } from '../serialization/shared-builder.js';
 import { createString } from '../serialization/strings.js';
-import { fieldIdOf, fieldPosition, isWellFormed, slotOf } from '../serialization/table-access.js';
+import { fieldIdOf, fieldPosition, slotOf } from '../serialization/table-access.js';
+import { isWellFormed } from '../serialization/utf8.js';
 import { verifyRoot } from '../serialization/verify.js';
 import { SCHEMA_VERSION } from '../serialization/version.js';
 import {

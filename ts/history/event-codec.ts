@@ -28,7 +28,8 @@ import { CorruptBufferError, NotEncodableError } from '../serialization/errors.j
 import { createJsonValue, readJsonValue } from '../serialization/json-value.js';
 import { buildBuffer } from '../serialization/shared-builder.js';
 import { createString } from '../serialization/strings.js';
-import { fieldIdOf, fieldPosition, isWellFormed, slotOf } from '../serialization/table-access.js';
+import { fieldIdOf, fieldPosition, slotOf } from '../serialization/table-access.js';
+import { isWellFormed } from '../serialization/utf8.js';
 import { verifyRoot } from '../serialization/verify.js';
 import { SCHEMA_VERSION } from '../serialization/version.js';
 import { EVENT_TYPES, type EventType, eventTypeCode, type HistoryEvent, type Json, TYPED_PAYLOAD_KEYS } from './events.js';

@@ -1,5 +1,5 @@
 /** Argument checks shared by the logs' fencing and heartbeat calls (see FencedLog). */
-import { InvalidArgumentError } from './errors.js';
+import { FencedError, InvalidArgumentError, quoteId } from './errors.js';
 import type { Heartbeat } from './event-log.js';
 
 /**
@@ -25,4 +25,14 @@ export function checkHeartbeat(beat: Heartbeat): Heartbeat {
   checkEpoch(beat.epoch, 'heartbeat.epoch');
   if (!Number.isFinite(beat.time)) throw new InvalidArgumentError('heartbeat.time', 'must be a finite number');
   return Object.freeze({ owner: beat.owner, epoch: beat.epoch, time: beat.time });
+}
+
+/**
+ * The early fencing check of an append (before its seq is checked, so a replaced writer learns
+ * that it was replaced): refuses an `epoch` older than the log's `current` one.
+ * @throws FencedError; InvalidArgumentError for an epoch that is not a non-negative integer
+ */
+export function checkNotFenced(epoch: number | undefined, current: number, workflowId: string): void {
+  if (epoch !== undefined && checkEpoch(epoch) < current)
+    throw new FencedError(epoch, current, `append to ${quoteId(workflowId)}`);
 }

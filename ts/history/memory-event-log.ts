@@ -3,17 +3,10 @@
  * reads millions of events from it, so reads hand out stored events without copying).
  */
 
-import {
-  EpochConflictError,
-  FencedError,
-  InvalidArgumentError,
-  LogClosedError,
-  quoteId,
-  WrongExpectedSeqError,
-} from './errors.js';
+import { EpochConflictError, InvalidArgumentError, LogClosedError, WrongExpectedSeqError } from './errors.js';
 import type { AppendOptions, EventListener, FencedLog, Heartbeat } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
-import { checkEpoch, checkHeartbeat } from './fencing.js';
+import { checkEpoch, checkHeartbeat, checkNotFenced } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
@@ -58,11 +51,7 @@ export class MemoryEventLog implements FencedLog {
   appendSync(workflowId: string, expectedSeq: number, events: readonly NewEvent[], options?: AppendOptions): HistoryEvent[] {
     if (this.#closed) throw new LogClosedError('append');
     checkAppendArgs(workflowId, expectedSeq, events);
-    // Fencing first: a replaced writer hears that it was replaced, not that its seq is stale.
-    const epoch = options?.epoch;
-    if (epoch !== undefined && checkEpoch(epoch) < this.#epoch) {
-      throw new FencedError(epoch, this.#epoch, `append to ${quoteId(workflowId)}`);
-    }
+    checkNotFenced(options?.epoch, this.#epoch, workflowId);
     const history = this.#instances.get(workflowId);
     const head = history === undefined ? 0 : history.length;
     if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);

@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import type { AppendOptions, EventListener, FencedLog, Heartbeat } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
-import { checkEpoch, checkHeartbeat } from './fencing.js';
+import { checkEpoch, checkHeartbeat, checkNotFenced } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { FencedBatchError, inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
 import { decodeRows, ROW_COLUMNS } from './sqlite-rows.js';
@@ -202,11 +202,8 @@ export class SqliteEventLog implements FencedLog {
     try {
       if (this.#closed) throw new LogClosedError('append');
       checkAppendArgs(workflowId, expectedSeq, events);
-      // Fencing first: a replaced writer hears that it was replaced, not that its seq is stale.
-      // This is the early check against the epoch this log knows; the commit checks the stored one.
-      if (options?.epoch !== undefined && checkEpoch(options.epoch) < this.#epoch) {
-        throw new FencedError(options.epoch, this.#epoch, `append to ${quoteId(workflowId)}`);
-      }
+      // Against the epoch this log knows; the commit checks the stored one.
+      checkNotFenced(options?.epoch, this.#epoch, workflowId);
       const head = this.#headOf(workflowId);
       if (head !== expectedSeq) throw new WrongExpectedSeqError(workflowId, expectedSeq, head);
       this.#nextPos ??= this.#read(() => Number(this.#selectLastPos.get() ?? 0) + 1);

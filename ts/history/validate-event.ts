@@ -3,6 +3,8 @@
  * so that a history accepted by one is accepted by all, and a bad event is refused at the append
  * that made it (with the exact field named) instead of breaking a replay much later.
  */
+
+import { isWellFormed } from '../serialization/utf8.js';
 import { InvalidArgumentError, MalformedEventError, quoteId } from './errors.js';
 import { EVENT_TYPES, type EventType, type HistoryEvent, type Json, type NewEvent } from './events.js';
 import { adoptJson, copyJson, NotJsonError } from './json-value.js';
@@ -28,23 +30,16 @@ interface FieldRule {
 
 // Strings must be well-formed UTF-16 (no lone surrogate): logs store them as UTF-8, which has no
 // way to write half a surrogate pair; TextEncoder would silently put U+FFFD in its place.
-const LONE_SURROGATE = /\p{Cs}/u;
-// Node 20 has String.prototype.isWellFormed (ES2024; the ES2022 types lack it), several times
-// faster than the regular expression, which stays as the fallback.
-const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
-/** True when `s` has no lone surrogate. */
-export const isWellFormedString: (s: string) => boolean =
-  nativeIsWellFormed === undefined ? (s) => !LONE_SURROGATE.test(s) : (s) => nativeIsWellFormed.call(s);
 const LONE_SURROGATE_PROBLEM = 'must not hold a lone surrogate';
 const nonEmptyString = (field: string): FieldRule => ({
   field,
-  ok: (v) => typeof v === 'string' && v.length > 0 && isWellFormedString(v),
+  ok: (v) => typeof v === 'string' && v.length > 0 && isWellFormed(v),
   problem: 'must be a non-empty string',
   problemFor: (v) => (typeof v === 'string' && v.length > 0 ? LONE_SURROGATE_PROBLEM : undefined),
 });
 const anyString = (field: string): FieldRule => ({
   field,
-  ok: (v) => typeof v === 'string' && isWellFormedString(v),
+  ok: (v) => typeof v === 'string' && isWellFormed(v),
   problem: 'must be a string',
   problemFor: (v) => (typeof v === 'string' ? LONE_SURROGATE_PROBLEM : undefined),
 });
@@ -119,7 +114,7 @@ export function validateEvent(workflowId: string, event: NewEvent, index: number
  */
 export function checkAppendArgs(workflowId: string, expectedSeq: number, events: readonly NewEvent[]): void {
   const id: unknown = workflowId;
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_WORKFLOW_ID_LENGTH || !isWellFormedString(id)) {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_WORKFLOW_ID_LENGTH || !isWellFormed(id)) {
     throw new MalformedEventError({
       workflowId: typeof id === 'string' ? id : undefined,
       field: 'workflowId',

@@ -43,13 +43,3 @@ export function vectorAt(table: GeneratedTable, slot: number): { start: number; 
   if (o === 0) return undefined;
   return { start: bb.__vector(table.bb_pos + o), length: bb.__vector_len(table.bb_pos + o) };
 }
-
-/** True when `s` is well-formed UTF-16 (no lone surrogate), i.e. survives UTF-8 and back unchanged. */
-export function isWellFormed(s: string): boolean {
-  return nativeIsWellFormed === undefined ? !LONE_SURROGATE.test(s) : nativeIsWellFormed.call(s);
-}
-
-// String.prototype.isWellFormed (ES2024, Node 20) is several times faster than the regex, which
-// stays as the fallback. With the u flag a surrogate pair is one code point, so only lone halves match.
-const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
-const LONE_SURROGATE = /\p{Cs}/u;

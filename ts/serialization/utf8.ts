@@ -22,3 +22,14 @@ export function isUtf8(bytes: Uint8Array, start: number, end: number): boolean {
   }
   return true;
 }
+
+/** True when `s` is well-formed UTF-16 (no lone surrogate), i.e. survives UTF-8 and back unchanged. */
+export function isWellFormed(s: string): boolean {
+  return nativeIsWellFormed === undefined ? !LONE_SURROGATE.test(s) : nativeIsWellFormed.call(s);
+}
+
+// String.prototype.isWellFormed (ES2024, Node 20; not in the ES2022 types) is several times faster
+// than the regex, which stays as the fallback. With the u flag a surrogate pair is one code point,
+// so only lone halves match.
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+const LONE_SURROGATE = /\p{Cs}/u;

@@ -4,6 +4,7 @@
  * strings for the builder, and reading them back creates strings only when they are asked for.
  */
 import { CorruptBufferError, NotEncodableError } from '../serialization/errors.js';
+import { isWellFormed } from '../serialization/utf8.js';
 import { RowOutOfRangeError } from './errors.js';
 import { RowIndex } from './row-index.js';
 
@@ -58,18 +59,6 @@ export function encodeRowIds(source: RowIdSource, count: number, scratch: RowIdS
   }
   scratch.bytes = bytes;
   return at;
-}
-
-/** String.prototype.isWellFormed (ES2024, not in this project's lib): no lone surrogate. */
-function isWellFormed(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0xd800 || unit > 0xdfff) continue;
-    const next = text.charCodeAt(i + 1);
-    if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return false;
-    i++;
-  }
-  return true;
 }
 
 function grow(bytes: Uint8Array, used: number, needed: number): Uint8Array {

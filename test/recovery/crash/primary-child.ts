@@ -5,17 +5,10 @@
  * (the test stops it with SIGSTOP, promotes, then lets it go on with SIGCONT).
  */
 import { FencedError, FleetRegistry, PrimaryEngine, SqliteEventLog, SystemClock } from '../../../ts/index.js';
-import { amountOf, transfer, transferService } from './transfer.js';
+import { amountOf, seededRandom, transfer, transferService } from './transfer.js';
 
 const [logPath, effectsPath, seedText, instancesText] = process.argv.slice(2);
-let seed = Number(seedText) >>> 0;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const random = seededRandom(Number(seedText));
 const service = transferService(effectsPath!, random, 4);
 const log = SqliteEventLog.open({ path: logPath!, groupCommit: { maxBatch: 50 } });
 const primary = new PrimaryEngine({

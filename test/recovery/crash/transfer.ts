@@ -7,6 +7,7 @@
  * check that a promoted primary re-issues each outstanding activity with the key it had.
  */
 import Database from 'better-sqlite3';
+import { mulberry32 } from '../../../ts/engine/deterministic-random.js';
 import { type ActivityInfo, activity, defineWorkflow, enumOf, f64 } from '../../../ts/index.js';
 
 export const transfer = defineWorkflow({
@@ -48,6 +49,16 @@ export const transfer = defineWorkflow({
     },
   },
 });
+
+/** A seeded random source for the crash test (the engines' own mulberry32), so a seed reruns one iteration. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    const [next, value] = mulberry32(state);
+    state = next;
+    return value;
+  };
+}
 
 /** The state every transfer ends in, crash or no crash. */
 export function finalState(amount: number): Record<string, unknown> {
