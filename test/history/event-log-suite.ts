@@ -367,6 +367,17 @@ export function describeEventLog(name: string, factory: () => EventLogFactory): 
       expect(await log.lastHeartbeat()).toEqual({ owner: 'primary-1', epoch: 0, time: 20 });
     });
 
+    it("gives the last durable event's position (0 when empty), across instances", async () => {
+      expect(await log.lastPosition()).toBe(0);
+      await log.append('a', 0, someEvents(2));
+      await log.append('b', 0, someEvents(3));
+      expect(await log.lastPosition()).toBe(5);
+      const all = await log.readRange(0, 100);
+      expect(all.at(-1)?.pos).toBe(5);
+      await expect(log.append('a', 0, someEvents(1))).rejects.toThrow(); // refused: nothing moves
+      expect(await log.lastPosition()).toBe(5);
+    });
+
     it('completes appends issued before close, and refuses every call after', async () => {
       const pending = log.append('a', 0, someEvents(2));
       await log.close();
@@ -375,6 +386,7 @@ export function describeEventLog(name: string, factory: () => EventLogFactory): 
       await expect(log.append('a', 2, someEvents(1))).rejects.toBeInstanceOf(LogClosedError);
       await expect(log.readInstance('a')).rejects.toBeInstanceOf(LogClosedError);
       await expect(log.readRange(0, 1)).rejects.toBeInstanceOf(LogClosedError);
+      await expect(log.lastPosition()).rejects.toBeInstanceOf(LogClosedError);
       await expect(log.head('a')).rejects.toMatchObject({ code: 'LOG_CLOSED' });
       expect(() => log.subscribe(() => {})).toThrow(LogClosedError);
     });

@@ -91,6 +91,7 @@ describe('SqliteEventLog', () => {
       const reopened = track(SqliteEventLog.open({ path: at, writer }));
       expect(await reopened.epoch()).toBe(1);
       expect(await reopened.lastHeartbeat()).toEqual({ owner: 'mirror-1', epoch: 1, time: 5 });
+      expect(await reopened.lastPosition()).toBe(2); // what both connections committed
       await expect(reopened.claimEpoch(0)).rejects.toBeInstanceOf(EpochConflictError);
     }
   });

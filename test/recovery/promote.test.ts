@@ -257,4 +257,45 @@ describe('promote', () => {
     const report = await promote(options);
     expect(report.epoch).toBe(1);
   });
+
+  it("checks a shard's outstanding commands against the log: agreeing, nothing changes; differing, the log's are resumed and the instance named", async () => {
+    const { log, mirror, effects, hung } = await crashedRun();
+    const hanging = demoId(0); // even: hung in ship, its outcome never logged
+    const tampered = demoId(2);
+    // The mirror forgets the ship it saw scheduled for one instance: its own set no longer matches the log.
+    const instance = mirror.instance(tampered)!;
+    expect(instance.outstanding?.map((e) => e.type)).toEqual(['ActivityScheduled']);
+    instance.outstanding = undefined;
+
+    const clock = new VirtualClock(0);
+    const report = await promote({
+      log,
+      mirror,
+      fleets: new FleetRegistry([order]),
+      activities: keyedActivities(effects),
+      clock,
+      expectedEpoch: 0,
+      workflowIds: [hanging, tampered, demoId(1)],
+    });
+    // demoId(1) completed before the crash: nothing outstanding to verify.
+    expect(report.outstandingVerified).toBe(2);
+    expect(report.outstandingMismatches).toEqual([tampered]);
+    // The log's set was resumed for the tampered instance too.
+    expect(report.resumedActivities).toBe(2);
+    await report.primary.whenIdle();
+    expect(report.primary.instance(tampered)?.status).toBe('completed');
+    expect(report.primary.instance(hanging)?.status).toBe('completed');
+    for (const d of hung) d.resolve();
+  });
+
+  it('leaves the check off for a whole primary unless asked', async () => {
+    const { log, mirror, effects, hung } = await crashedRun();
+    const base = { log, mirror, fleets: new FleetRegistry([order]), activities: keyedActivities(effects), clock: new VirtualClock(0) };
+    const report = await promote({ ...base, expectedEpoch: 0 });
+    expect(report.outstandingVerified).toBe(0);
+    const again = await promote({ ...base, expectedEpoch: 1, verifyOutstanding: true });
+    expect(again.outstandingVerified).toBeGreaterThan(0);
+    expect(again.outstandingMismatches).toEqual([]);
+    for (const d of hung) d.resolve();
+  });
 });

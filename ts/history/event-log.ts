@@ -71,4 +71,9 @@ export interface FencedLog extends EventLog {
   heartbeat(beat: Heartbeat): Promise<void>;
   /** The last heartbeat recorded, or undefined. */
   lastHeartbeat(): Promise<Heartbeat | undefined>;
+  /**
+   * The pos of the last durable event, 0 for an empty log: where a follower's position is
+   * measured against (its lag), including events another process appended.
+   */
+  lastPosition(): Promise<number>;
 }

@@ -115,6 +115,12 @@ export class MemoryEventLog implements FencedLog {
     this.#heartbeat = checkHeartbeat(beat);
   }
 
+  /** See {@link FencedLog.lastPosition}. */
+  async lastPosition(): Promise<number> {
+    this.#ensureOpen('lastPosition');
+    return this.#all.length;
+  }
+
   /** See {@link FencedLog.lastHeartbeat}. */
   async lastHeartbeat(): Promise<Heartbeat | undefined> {
     this.#ensureOpen('lastHeartbeat');

@@ -134,6 +134,7 @@ export class SqliteEventLog implements FencedLog {
   readonly #selectLastPos: Database.Statement<[]>;
   readonly #selectInstance: Database.Statement<[string, number, number]>;
   readonly #selectRange: Database.Statement<[number, number]>;
+  readonly #selectLastPosition: Database.Statement<[]>;
   readonly #selectMeta: Database.Statement<[string]>;
   readonly #upsertMeta: Database.Statement<[string, string]>;
   /** The epoch as this log last saw it on disk (claims by other connections show up at their next read or commit). */
@@ -155,6 +156,7 @@ export class SqliteEventLog implements FencedLog {
     this.#selectInstance = db
       .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE workflow_id = ? AND seq >= ? AND seq <= ? ORDER BY seq`)
       .raw();
+    this.#selectLastPosition = db.prepare('SELECT COALESCE(MAX(pos), 0) FROM events').pluck();
     this.#selectRange = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE pos > ? ORDER BY pos LIMIT ?`).raw();
     this.#selectMeta = db.prepare('SELECT value FROM event_log_meta WHERE key = ?').pluck();
     this.#upsertMeta = db.prepare(
@@ -306,6 +308,12 @@ export class SqliteEventLog implements FencedLog {
     this.#ensureOpen('heartbeat');
     const checked = checkHeartbeat(beat);
     this.#read(() => this.#upsertMeta.run('heartbeat', JSON.stringify(checked)));
+  }
+
+  /** See {@link FencedLog.lastPosition}. Durable events only, from the file (other processes' commits too). */
+  async lastPosition(): Promise<number> {
+    this.#ensureOpen('lastPosition');
+    return Number(this.#read(() => this.#selectLastPosition.get()));
   }
 
   /** See {@link FencedLog.lastHeartbeat}. @throws EventLogUnavailableError when the stored beat is unreadable */

@@ -5,7 +5,10 @@
  *    unless forced;
  * 2. catch up on the log's tail, and claim the next epoch: from then on the old primary's
  *    appends are refused (fencing), so the tail read after the claim is the final one;
- * 3. hand every running instance to a new PrimaryEngine writing with the new epoch, which resumes
+ * 3. check the mirror's outstanding commands against the log's (optional; see
+ *    {@link PromoteOptions.verifyOutstanding}): where they differ the log wins, and the report
+ *    names the instance;
+ * 4. hand every running instance to a new PrimaryEngine writing with the new epoch, which resumes
  *    what the history leaves open (each outstanding activity once, with its idempotency key;
  *    timers at their recorded time; commands issued but never appended).
  */
@@ -40,6 +43,15 @@ export interface PromoteOptions {
   readonly force?: boolean;
   /** A mirror lagging more events than this is caught up before the claim, and the report says so. Default 1,000. */
   readonly maxLag?: number;
+  /**
+   * Reads each running instance's history and checks that the commands the mirror holds as
+   * outstanding (scheduled activities without an outcome, started timers not fired) are exactly
+   * those the log leaves open. Where they are not, the log's set is resumed and the instance is
+   * listed in {@link PromotionReport.outstandingMismatches}. Costs one history read per running
+   * instance: default true when `workflowIds` names the instances (one, or a shard), false for a
+   * whole primary (whose mirror derived its sets from the same events it applied).
+   */
+  readonly verifyOutstanding?: boolean;
   /** Errors of the new primary no caller waits for. */
   readonly onError?: (error: WorkflowMirrorError) => void;
 }
@@ -65,6 +77,10 @@ export interface PromotionReport {
   readonly unissuedCommands: number;
   /** Instances whose outstanding commands were read from the log (restored from a checkpoint). */
   readonly outstandingReadFromLog: number;
+  /** Running instances whose outstanding commands were checked against the log (verifyOutstanding). */
+  readonly outstandingVerified: number;
+  /** Instances where the mirror's outstanding commands differed from the log's (the log's were resumed). */
+  readonly outstandingMismatches: readonly string[];
   /** Wall time of the promotion (ms, performance.now()). */
   readonly durationMs: number;
 }
@@ -120,6 +136,9 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     let resumedTimers = 0;
     let unissuedCommands = 0;
     let outstandingReadFromLog = 0;
+    let outstandingVerified = 0;
+    const outstandingMismatches: string[] = [];
+    const verify = options.verifyOutstanding ?? options.workflowIds !== undefined;
     // Re-read the scope: the tail may have started instances.
     const instances = scope(mirror, options.workflowIds);
     for (const instance of instances) {
@@ -127,6 +146,13 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
       if (!instance.outstandingKnown && instance.status === 'running') {
         outstanding = outstandingFromHistory(await log.readInstance(instance.workflowId));
         outstandingReadFromLog++;
+      } else if (verify && instance.status === 'running') {
+        const fromLog = outstandingFromHistory(await log.readInstance(instance.workflowId));
+        outstandingVerified++;
+        if (!sameCommands(outstanding, fromLog)) {
+          outstandingMismatches.push(instance.workflowId);
+          outstanding = fromLog;
+        }
       }
       const unissued =
         instance.expectedHead < instance.expected.length ? instance.expected.slice(instance.expectedHead) : NONE_ISSUED;
@@ -157,6 +183,8 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
       resumedTimers,
       unissuedCommands,
       outstandingReadFromLog,
+      outstandingVerified,
+      outstandingMismatches,
       durationMs: performance.now() - started,
     };
   } catch (error) {
@@ -183,6 +211,13 @@ function scope(mirror: MirrorEngine, workflowIds: readonly string[] | undefined)
     if (instance !== undefined) found.push(instance);
   }
   return found;
+}
+
+/** Whether two sets of outstanding command events name the same events (by seq; order aside). */
+function sameCommands(a: readonly HistoryEvent[], b: readonly HistoryEvent[]): boolean {
+  if (a.length !== b.length) return false;
+  const seqs = new Set(a.map((e) => `${e.type}:${e.seq}`));
+  return b.every((e) => seqs.has(`${e.type}:${e.seq}`));
 }
 
 /** The command events of a history still without their outcome. */
