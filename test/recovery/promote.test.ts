@@ -290,12 +290,44 @@ describe('promote', () => {
 
   it('leaves the check off for a whole primary unless asked', async () => {
     const { log, mirror, effects, hung } = await crashedRun();
-    const base = { log, mirror, fleets: new FleetRegistry([order]), activities: keyedActivities(effects), clock: new VirtualClock(0) };
+    const base = {
+      log,
+      mirror,
+      fleets: new FleetRegistry([order]),
+      activities: keyedActivities(effects),
+      clock: new VirtualClock(0),
+    };
     const report = await promote({ ...base, expectedEpoch: 0 });
     expect(report.outstandingVerified).toBe(0);
     const again = await promote({ ...base, expectedEpoch: 1, verifyOutstanding: true });
     expect(again.outstandingVerified).toBeGreaterThan(0);
     expect(again.outstandingMismatches).toEqual([]);
+    for (const d of hung) d.resolve();
+  });
+
+  it("applies a lagging mirror's tail before taking over and reports the drift it closed (in the mirror's own fleets by default)", async () => {
+    const { log, effects, hung } = await crashedRun();
+    const all = await log.readRange(0, Number.POSITIVE_INFINITY);
+    const lagging = new MirrorEngine({ fleets: new FleetRegistry([order]) });
+    lagging.apply(all.slice(0, all.length - 30));
+    const { mirror } = lagging.fleets.get('order');
+    const report = await promote({
+      log,
+      mirror: lagging,
+      activities: keyedActivities(effects),
+      clock: new VirtualClock(0),
+      expectedEpoch: 0,
+    });
+    expect(report.tailEvents).toBe(30);
+    expect(report.fieldsChanged).toBeGreaterThan(0);
+    expect(lagging.position).toBe(all.length);
+    // The new primary writes the primary side of the same fleets: both sides agree on every row.
+    const fleet = lagging.fleets.get('order');
+    expect(fleet.mirror).toBe(mirror);
+    for (const instance of report.primary.allInstances()) {
+      const row = fleet.index.get(instance.workflowId)!;
+      expect(fleet.primary.seqOf(row)).toBe(fleet.mirror.seqOf(row));
+    }
     for (const d of hung) d.resolve();
   });
 });

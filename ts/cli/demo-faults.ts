@@ -6,6 +6,9 @@ import { type OrderInput, surchargedOrder } from '../../examples/order.js';
 import type { AnomalyCause } from '../anomaly/report.js';
 import { EXPECTED_CAUSE, type Fault } from '../engine/faults.js';
 
+/** Where the demo's virtual clock starts (both its runs, and the failover's primary process). */
+export const DEMO_START_TIME = Date.UTC(2026, 0, 1);
+
 /** The demo's input for instance i: deterministic, varied. */
 export function demoInput(i: number): OrderInput {
   return { amount: 5 + ((i * 7919) % 49_500) / 100, items: 1 + (i % 12), express: i % 3 === 0 };

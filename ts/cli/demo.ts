@@ -10,7 +10,7 @@ import type { AnomalyCause, AnomalyReport, Severity } from '../anomaly/report.js
 import type { WorkflowMirrorError } from '../base-error.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { WorkflowMirror } from '../workflow-mirror.js';
-import { demoFaults, demoId, demoInput, getsDiscount } from './demo-faults.js';
+import { DEMO_START_TIME, demoFaults, demoId, demoInput, getsDiscount } from './demo-faults.js';
 
 /** Options of a demo run. */
 export interface DemoOptions {
@@ -77,7 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const planned = options.faults ? demoFaults(options.instances) : [];
   const reports: AnomalyReport[] = [];
   const errors: string[] = [];
-  const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+  const clock = new VirtualClock(DEMO_START_TIME);
   const wm = await WorkflowMirror.open({
     workflows: [order],
     activities: simulatedOrderActivities(),

@@ -4,16 +4,21 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCalibrateCommand } from './calibrate.js';
 import { type DemoProgress, runDemo } from './demo.js';
+import { runFailoverDemo } from './demo-failover.js';
 import { runDetectCommand } from './detect.js';
+import { failoverHeld, formatFailover } from './format-failover.js';
 import { formatSummary } from './format-summary.js';
 
 const HELP = `wfmirror: adaptive workflow state mirroring
 
 usage:
-  wfmirror demo [--instances N] [--dir DIR] [--no-faults] [--concurrency N] [--json]
+  wfmirror demo [--instances N] [--dir DIR] [--no-faults] [--no-failover] [--concurrency N] [--json]
       Runs N order workflows (default 10,000) on the embedded SQLite log under DIR
       (default ./.wfmirror) with a mirror beside the primary, injects one fault of each
-      kind, and prints a summary (--json: the summary as JSON on stdout).
+      kind, and prints a summary (--json: the summary as JSON on stdout). Then a failover:
+      the same fleet's primary runs in a child process and is killed mid-run, its mirror
+      is promoted and finishes the run; shows recovery time vs a full replay and the lag
+      per mirror (--no-failover: skip it).
   wfmirror detect [--json] [--profile FILE]...
       Reads this machine (WebAssembly SIMD, WebGPU adapter, cores, memory), says which
       hardware profiles match and why, and which one is chosen with its backend order
@@ -56,18 +61,28 @@ async function demo(args: string[]): Promise<void> {
         else process.stderr.write(`${line}\n`);
       }
     : undefined;
+  const instances = positiveInt('instances', values.instances, 10_000);
+  const dir = values.dir ?? '.wfmirror';
   const summary = await runDemo({
-    instances: positiveInt('instances', values.instances, 10_000),
-    dir: values.dir ?? '.wfmirror',
+    instances,
+    dir,
     faults: values['no-faults'] !== true,
     concurrency: positiveInt('concurrency', values.concurrency, 1_000),
     ...(onProgress !== undefined ? { onProgress } : {}),
   });
   if (process.stderr.isTTY && showProgress) process.stderr.write('\n');
-  if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else process.stdout.write(`${formatSummary(summary)}\n`);
+  const failover =
+    values['no-failover'] === true
+      ? undefined
+      : await runFailoverDemo({
+          instances,
+          dir,
+          ...(showProgress ? { onStep: (line: string) => process.stderr.write(`failover: ${line}\n`) } : {}),
+        });
+  if (json) process.stdout.write(`${JSON.stringify({ ...summary, failover }, null, 2)}\n`);
+  else process.stdout.write(`${formatSummary(summary)}\n${failover === undefined ? '' : `\n${formatFailover(failover)}\n`}`);
   const missed = summary.faults.filter((f) => !f.detected).length;
-  if (missed > 0 || summary.falseAlarms > 0) process.exitCode = 1;
+  if (missed > 0 || summary.falseAlarms > 0 || (failover !== undefined && !failoverHeld(failover))) process.exitCode = 1;
 }
 
 function parseDemoArgs(args: string[]) {
@@ -77,6 +92,7 @@ function parseDemoArgs(args: string[]) {
       instances: { type: 'string' },
       dir: { type: 'string' },
       'no-faults': { type: 'boolean' },
+      'no-failover': { type: 'boolean' },
       concurrency: { type: 'string' },
       json: { type: 'boolean' },
     },

@@ -95,6 +95,11 @@ export class MirrorEngine {
     this.guard = options.guardDeterminism ?? true;
   }
 
+  /** The fleets this mirror replays into (their mirror matrices). */
+  get fleets(): FleetRegistry {
+    return this.options.fleets;
+  }
+
   /**
    * Restarts a mirror from a full checkpoint and the increments after it (in order), without
    * replaying any history: matrices, row indexes and instances (state, pending commands, findings)

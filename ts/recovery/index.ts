@@ -3,4 +3,5 @@ export { HeartbeatFailedError, PromotionConflictError, PromotionIncompleteError,
 export { FailureDetector, type FailureDetectorOptions, type PrimaryState, type PrimaryStatus } from './failure-detector.js';
 export { type FreshMirror, type FreshMirrorOptions, startMirrorFromCheckpoint } from './fresh-mirror.js';
 export { type HeartbeatHandle, type HeartbeatOptions, startHeartbeat } from './heartbeat.js';
+export { type LogFollower, type MirrorLag, type ProtectionStatus, protectionStatus } from './mirror-lag.js';
 export { outstandingFromHistory, type PromoteOptions, type PromotionReport, promote } from './promote.js';

@@ -27,9 +27,13 @@ import { PromotionConflictError, PromotionIncompleteError, PromotionRefusedError
 /** Options of {@link promote}. */
 export interface PromoteOptions {
   readonly log: FencedLog;
-  /** The mirror to promote, and the fleets it replays into (the new primary writes their primary matrices). */
+  /** The mirror to promote. */
   readonly mirror: MirrorEngine;
-  readonly fleets: FleetRegistry;
+  /**
+   * The fleets whose primary matrices the new primary writes. Default: the mirror's own
+   * (`mirror.fleets`), so both sides of each fleet stay in one registry, comparable as before.
+   */
+  readonly fleets?: FleetRegistry;
   /** The activity implementations the new primary executes with. */
   readonly activities: ActivityImplementations;
   readonly clock: Clock;
@@ -104,7 +108,7 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     if (suspect.length > 0) throw new PromotionRefusedError(suspect);
   }
   // A tracker of its own, so the mirror's delta mark (someone's replication) is left where it is.
-  const drift = new FleetDeltas(options.fleets, 'mirror');
+  const drift = new FleetDeltas(mirror.fleets, 'mirror');
   drift.mark();
   // Catch up while the old primary may still write: the tail after the claim is then short.
   const before = await applyTail(log, mirror);
@@ -126,7 +130,7 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     const fieldsChanged = drift.take().reduce((sum, d) => sum + d.fields.length, 0);
     const primary = new PrimaryEngine({
       log,
-      fleets: options.fleets,
+      fleets: options.fleets ?? mirror.fleets,
       activities: options.activities,
       clock: options.clock,
       epoch,

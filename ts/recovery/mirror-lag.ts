@@ -1,0 +1,52 @@
+/**
+ * How far a mirror is behind its log, and whether the instances are protected at all: what an
+ * operator looks at before and after a failover (the promotion gate's `maxLag` is in the same
+ * unit, events). Between a promotion and the start of a fresh mirror the fleet runs unmirrored.
+ */
+import type { FencedLog } from '../history/event-log.js';
+
+/** One mirror's lag behind the log. */
+export interface MirrorLag {
+  /** What the operator calls it, e.g. `mirror-1`. */
+  readonly name: string;
+  /** The last log position the mirror applied. */
+  readonly position: number;
+  /** The log's last durable position when asked. */
+  readonly logPosition: number;
+  /** Events the mirror has yet to apply (0 when caught up). */
+  readonly lag: number;
+}
+
+/** Whether a fleet has a mirror beside its primary, and how far behind each is. */
+export interface ProtectionStatus {
+  /** The epoch the primary writes with. */
+  readonly epoch: number;
+  readonly logPosition: number;
+  /** `unmirrored` while no mirror follows the log (after a promotion, before a fresh mirror is up). */
+  readonly state: 'mirrored' | 'unmirrored';
+  readonly mirrors: readonly MirrorLag[];
+}
+
+/** Something that applies a log in order and knows how far it got (a MirrorEngine does). */
+export interface LogFollower {
+  readonly position: number;
+}
+
+/** Reads the log's position and epoch once, and measures every named mirror against them. */
+export async function protectionStatus(
+  log: FencedLog,
+  mirrors: readonly { readonly name: string; readonly mirror: LogFollower }[],
+): Promise<ProtectionStatus> {
+  const [logPosition, epoch] = await Promise.all([log.lastPosition(), log.epoch()]);
+  return {
+    epoch,
+    logPosition,
+    state: mirrors.length > 0 ? 'mirrored' : 'unmirrored',
+    mirrors: mirrors.map(({ name, mirror }) => ({
+      name,
+      position: mirror.position,
+      logPosition,
+      lag: Math.max(0, logPosition - mirror.position),
+    })),
+  };
+}
