@@ -38,6 +38,8 @@ const SIZES = (process.env.BENCH_PROMOTION_SIZES ?? '1000,10000,100000,1000000')
 const FLEET_INSTANCES = Number(process.env.BENCH_FLEET_INSTANCES ?? 100_000);
 /** Events the warm mirror has not applied when promotion starts (promote's default maxLag). */
 const TAIL = 1_000;
+/** A mirror a little behind, as one following the log by polling is (the demo's: a few hundred events). */
+const SHORT_TAIL = 100;
 /** The chunk promote() reads the tail with; the replay baseline reads the log the same way. */
 const CHUNK = 10_000;
 /** Virtual time at which the fleet's primary crashes: express dispatch timers (1 min) fired, the others (1 h) not. */
@@ -230,10 +232,12 @@ interface SizeResult {
   readonly replay: { meanMs: number; medianMs: number; rmePercent: number; samples: number };
   readonly promotionTail: Timing;
   readonly promotionTailReportedMs: Timing;
+  readonly promotionShortTail: Timing;
   readonly promotionCaughtUp: Timing;
   readonly tailEvents: number;
   /** Replay time over promotion time, of the means and of the medians. */
   readonly replayOverPromotion: { mean: number; median: number };
+  readonly replayOverShortTailPromotion: { mean: number; median: number };
   readonly replayOverCaughtUpPromotion: { mean: number; median: number };
 }
 
@@ -278,6 +282,15 @@ async function measureSize(events: number): Promise<SizeResult> {
     if (log.size !== events) throw new Error('the promoted primary appended events');
   };
   const withTail = await timePromotions(log, 'ahead', reps, setupWith(warm), promoteOne, checkWith(tail));
+  const shortTail = Math.min(SHORT_TAIL, events);
+  const withShortTail = await timePromotions(
+    log,
+    'ahead',
+    reps,
+    setupWith(history.slice(0, events - shortTail)),
+    promoteOne,
+    checkWith(shortTail),
+  );
   const caughtUp = await timePromotions(log, 'ahead', reps, setupWith(history), promoteOne, checkWith(0));
   const replayMs = replayResult.details.mean * 1000;
   const replayMedianMs = replayResult.details.median * 1000;
@@ -292,9 +305,14 @@ async function measureSize(events: number): Promise<SizeResult> {
     },
     promotionTail: withTail.wall,
     promotionTailReportedMs: withTail.reported,
+    promotionShortTail: withShortTail.wall,
     promotionCaughtUp: caughtUp.wall,
     tailEvents: tail,
     replayOverPromotion: { mean: replayMs / withTail.wall.meanMs, median: replayMedianMs / withTail.wall.medianMs },
+    replayOverShortTailPromotion: {
+      mean: replayMs / withShortTail.wall.meanMs,
+      median: replayMedianMs / withShortTail.wall.medianMs,
+    },
     replayOverCaughtUpPromotion: { mean: replayMs / caughtUp.wall.meanMs, median: replayMedianMs / caughtUp.wall.medianMs },
   };
   console.log(
@@ -486,6 +504,8 @@ const targets: Record<string, number | undefined> = {
   'independent of history length: max/min over sizes of the median promotion, caught up': spread((s) => s.promotionCaughtUp),
   [`replay/promotion at ${atBiggest} events, tail 1,000, means (target >= 1,000)`]: biggest?.replayOverPromotion.mean,
   [`replay/promotion at ${atBiggest} events, tail 1,000, medians (target >= 1,000)`]: biggest?.replayOverPromotion.median,
+  [`replay/promotion at ${atBiggest} events, tail 100, means (target >= 1,000)`]: biggest?.replayOverShortTailPromotion.mean,
+  [`replay/promotion at ${atBiggest} events, tail 100, medians (target >= 1,000)`]: biggest?.replayOverShortTailPromotion.median,
   [`replay/promotion at ${atBiggest} events, caught up, means (target >= 1,000)`]: biggest?.replayOverCaughtUpPromotion.mean,
   [`fleet promotion of ${FLEET_INSTANCES.toLocaleString('en-US')} instances, mean ms (target < 1,000)`]: fleet?.promotion.meanMs,
   [`fleet promotion of ${FLEET_INSTANCES.toLocaleString('en-US')} instances, median ms (target < 1,000)`]:
@@ -531,13 +551,13 @@ if (sizes.length > 0) {
   md.push(
     `## One instance (a counter looping on signals, five f64 fields per signal)`,
     '',
-    `Warm mirror: all but the last ${fmt(TAIL)} events applied (at 1,000 events the tail is the whole history: nothing to skip). Caught up: tail 0.`,
+    `Warm mirror: all but the last ${fmt(TAIL)} events applied (at 1,000 events the tail is the whole history: nothing to skip); a mirror a little behind: all but the last ${fmt(SHORT_TAIL)}; caught up: tail 0.`,
     '',
-    '| history events | full replay, ms/op (benny: mean, ± %) | promotion, tail 1,000, ms (by hand) | promotion, caught up, ms (by hand) | replay / promotion (means; medians) | replay / caught-up promotion (means; medians) | reps |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| history events | full replay, ms/op (benny: mean, ± %) | promotion, tail 1,000, ms (by hand) | promotion, tail 100, ms | promotion, caught up, ms | replay / promotion, tail 1,000 (means; medians) | tail 100 | caught up | reps |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...sizes.map(
       (s) =>
-        `| ${fmt(s.events)} | ${fmt(s.replay.meanMs, 3)} (± ${s.replay.rmePercent.toFixed(1)}) | ${ms(s.promotionTail)} | ${ms(s.promotionCaughtUp)} | ${fmt(s.replayOverPromotion.mean, 1)}; ${fmt(s.replayOverPromotion.median, 1)} | ${fmt(s.replayOverCaughtUpPromotion.mean, 1)}; ${fmt(s.replayOverCaughtUpPromotion.median, 1)} | ${s.promotionTail.samples} |`,
+        `| ${fmt(s.events)} | ${fmt(s.replay.meanMs, 3)} (± ${s.replay.rmePercent.toFixed(1)}) | ${ms(s.promotionTail)} | ${ms(s.promotionShortTail)} | ${ms(s.promotionCaughtUp)} | ${fmt(s.replayOverPromotion.mean, 1)}; ${fmt(s.replayOverPromotion.median, 1)} | ${fmt(s.replayOverShortTailPromotion.mean, 1)}; ${fmt(s.replayOverShortTailPromotion.median, 1)} | ${fmt(s.replayOverCaughtUpPromotion.mean, 1)}; ${fmt(s.replayOverCaughtUpPromotion.median, 1)} | ${s.promotionTail.samples} |`,
     ),
     '',
   );
@@ -577,7 +597,7 @@ md.push(
   '| --- | ---: |',
   ...Object.entries(targets).map(([k, v]) => `| ${k} | ${v === undefined ? '-' : fmt(v, 1)} |`),
   '',
-  `With a tail of ${fmt(TAIL)} events, a promotion applies ${fmt(TAIL)} events at about a replay's cost per event, so at ${atBiggest} events replay/promotion is bounded by about ${fmt((biggest?.events ?? 0) / TAIL)} (history / tail) whatever promote's fixed cost: the 1,000x target needs a mirror lagging fewer events (see the caught-up column).`,
+  `With a tail of ${fmt(TAIL)} events, a promotion applies ${fmt(TAIL)} events at about a replay's cost per event, so at ${atBiggest} events replay/promotion is bounded by about ${fmt((biggest?.events ?? 0) / TAIL)} (history / tail) whatever promote's fixed cost: the 1,000x target needs a mirror lagging fewer events: a mirror fed by the in-process tee is caught up, one polling the log is a few hundred events behind (the tail-100 and caught-up columns).`,
   '',
 );
 writeFileSync(new URL('../../bench/results/promotion.md', import.meta.url), md.join('\n'));
