@@ -21,7 +21,7 @@ import { SqliteEventLog } from '../history/sqlite-event-log.js';
 import { FailureDetector } from '../recovery/failure-detector.js';
 import { startMirrorFromCheckpoint } from '../recovery/fresh-mirror.js';
 import { type ProtectionStatus, protectionStatus } from '../recovery/mirror-lag.js';
-import { promote } from '../recovery/promote.js';
+import { type PromotionReport, promote } from '../recovery/promote.js';
 import { DEMO_START_TIME, demoId, demoInput, getsDiscount } from './demo-faults.js';
 import { logProblems } from './log-problems.js';
 
@@ -49,17 +49,8 @@ export interface FailoverSummary {
   /** From the kill to the detector's "dead" (the last beat, before the kill, plus the timeout). */
   readonly detectionMs: number;
   readonly deadAfterMs: number;
-  readonly promotion: {
-    readonly durationMs: number;
-    readonly epoch: number;
-    readonly tailEvents: number;
-    readonly fieldsChanged: number;
-    readonly caughtUpFirst: boolean;
-    readonly instances: number;
-    readonly resumedActivities: number;
-    readonly resumedTimers: number;
-    readonly unissuedCommands: number;
-  };
+  /** The promotion's report, without the new primary itself. */
+  readonly promotion: Omit<PromotionReport, 'primary'>;
   /** The history the promotion took over (log position), and a fresh mirror replaying all of it. */
   readonly historyEvents: number;
   readonly fullReplayMs: number;
@@ -200,17 +191,7 @@ export async function runFailoverDemo(options: FailoverDemoOptions): Promise<Fai
       eventsAtEnd: all.length,
       detectionMs,
       deadAfterMs,
-      promotion: {
-        durationMs: report.durationMs,
-        epoch: report.epoch,
-        tailEvents: report.tailEvents,
-        fieldsChanged: report.fieldsChanged,
-        caughtUpFirst: report.caughtUpFirst,
-        instances: report.instances,
-        resumedActivities: report.resumedActivities,
-        resumedTimers: report.resumedTimers,
-        unissuedCommands: report.unissuedCommands,
-      },
+      promotion: withoutPrimary(report),
       historyEvents,
       fullReplayMs,
       speedUp: fullReplayMs / report.durationMs,
@@ -284,6 +265,11 @@ async function replay(log: SqliteEventLog, events: number): Promise<MirrorEngine
     mirror.apply(batch);
   }
   return mirror;
+}
+
+function withoutPrimary(report: PromotionReport): Omit<PromotionReport, 'primary'> {
+  const { primary: _, ...rest } = report;
+  return rest;
 }
 
 function same(a: unknown, b: unknown): boolean {
