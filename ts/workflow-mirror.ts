@@ -38,7 +38,7 @@ import {
   type NonDeterminismFinding,
 } from './engine/mirror-engine.js';
 import { PrimaryEngine, type PrimaryStats } from './engine/primary-engine.js';
-import type { EventLog } from './history/event-log.js';
+import type { EventLog, FencedLog } from './history/event-log.js';
 import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
@@ -112,6 +112,9 @@ export interface MirrorRunStats {
   readonly lag: readonly LagReport[];
   readonly faultsFired: readonly FiredFault[];
 }
+
+/** The name under which a WorkflowMirror's own mirror reports its position to the log. */
+export const IN_PROCESS_MIRROR = 'in-process mirror';
 
 /** A primary and its mirror, compared. */
 export class WorkflowMirror {
@@ -311,6 +314,14 @@ export class WorkflowMirror {
     if (this.closed) return;
     this.closed = true;
     await this.drain();
+    // Leave the in-process mirror's last position in a fenced log, for `wfmirror status`; best
+    // effort: closing must not fail because a report could not be written.
+    const log = this.log as Partial<FencedLog>;
+    if (typeof log.reportMirrorPosition === 'function') {
+      await log
+        .reportMirrorPosition({ name: IN_PROCESS_MIRROR, position: this.mirror.position, time: Date.now() })
+        .catch(() => undefined);
+    }
     this.tee.close();
     await this.sink.close();
     this.comparator.dispose();

@@ -378,6 +378,25 @@ export function describeEventLog(name: string, factory: () => EventLogFactory): 
       expect(await log.lastPosition()).toBe(5);
     });
 
+    it("keeps each mirror's last position report, checked, until it is forgotten", async () => {
+      expect(await log.mirrorPositions()).toEqual([]);
+      await log.reportMirrorPosition({ name: 'mirror-1', position: 10, time: 1 });
+      await log.reportMirrorPosition({ name: 'mirror-2', position: 4, time: 2 });
+      await log.reportMirrorPosition({ name: 'mirror-1', position: 12, time: 3 });
+      expect(await log.mirrorPositions()).toEqual([
+        { name: 'mirror-1', position: 12, time: 3 },
+        { name: 'mirror-2', position: 4, time: 2 },
+      ]);
+      await expect(log.reportMirrorPosition({ name: '', position: 1, time: 1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(log.reportMirrorPosition({ name: 'm', position: -1, time: 1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(log.reportMirrorPosition({ name: 'm', position: 1, time: Number.NaN })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await log.forgetMirror('mirror-1');
+      await log.forgetMirror('never-reported'); // nothing to forget: no error
+      expect(await log.mirrorPositions()).toEqual([{ name: 'mirror-2', position: 4, time: 2 }]);
+    });
+
     it('completes appends issued before close, and refuses every call after', async () => {
       const pending = log.append('a', 0, someEvents(2));
       await log.close();

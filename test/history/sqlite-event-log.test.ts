@@ -86,6 +86,8 @@ describe('SqliteEventLog', () => {
       await expect(old.append('a', 1, someEvents(1), { epoch: 0 })).rejects.toBeInstanceOf(FencedError); // now refused early
       expect((await promoter.append('a', 1, someEvents(1), { epoch: 1 }))[0]!.seq).toBe(2);
       await promoter.heartbeat({ owner: 'mirror-1', epoch: 1, time: 5 });
+      await old.reportMirrorPosition({ name: 'mirror-2', position: 1, time: 6 }); // seen by every connection
+      expect(await promoter.mirrorPositions()).toEqual([{ name: 'mirror-2', position: 1, time: 6 }]);
       await old.close();
       await promoter.close();
       const reopened = track(SqliteEventLog.open({ path: at, writer }));

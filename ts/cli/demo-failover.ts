@@ -20,7 +20,8 @@ import { MemoryEventLog } from '../history/memory-event-log.js';
 import { SqliteEventLog } from '../history/sqlite-event-log.js';
 import { FailureDetector } from '../recovery/failure-detector.js';
 import { startMirrorFromCheckpoint } from '../recovery/fresh-mirror.js';
-import { type ProtectionStatus, protectionStatus } from '../recovery/mirror-lag.js';
+import { type ProtectionStatus, protectionStatusFromLog } from '../recovery/mirror-lag.js';
+import { startMirrorReports } from '../recovery/mirror-reports.js';
 import { type PromotionReport, promote } from '../recovery/promote.js';
 import { DEMO_START_TIME, demoId, demoInput, getsDiscount } from './demo-faults.js';
 import { logProblems } from './log-problems.js';
@@ -84,6 +85,8 @@ export class FailoverDemoError extends Error {
 const CHUNK = 10_000;
 /** How often mirror-1 reads the log before the kill (ms). */
 const FOLLOW_MS = 20;
+/** How often the mirrors report their positions to the log (ms). */
+const REPORT_MS = 200;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Runs the failover (see the module comment). */
@@ -110,6 +113,10 @@ export async function runFailoverDemo(options: FailoverDemoOptions): Promise<Fai
     log = SqliteEventLog.open({ path: database, busyTimeoutMs: 2_000 });
     // After the promotion the new primary writes the primary side of the fleets mirror-1 replays into.
     const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]) });
+    // Each mirror reports its position to the log, where the status below (and `wfmirror status`
+    // from any process) reads it.
+    const mirror1Reports = startMirrorReports({ log, name: 'mirror-1', mirror, intervalMs: REPORT_MS });
+    const status = async () => protectionStatusFromLog(log!);
     step(`primary running in process ${child.pid}; mirror-1 follows the log in this one`);
 
     // Follow the log until the kill point: the mirror reads every FOLLOW_MS, as a follower in
@@ -125,7 +132,8 @@ export async function runFailoverDemo(options: FailoverDemoOptions): Promise<Fai
       if (child.exitCode !== null) throw new FailoverDemoError('the primary finished before the kill point');
       await sleep(2);
     }
-    const beforeKill = await protectionStatus(log, [{ name: 'mirror-1', mirror }]);
+    await mirror1Reports.reportNow();
+    const beforeKill = await status();
     child.kill('SIGKILL');
     const killedAt = performance.now();
     await exited;
@@ -150,19 +158,25 @@ export async function runFailoverDemo(options: FailoverDemoOptions): Promise<Fai
       expectedEpoch: 0,
     });
     const historyEvents = mirror.position;
-    const afterPromotion = await protectionStatus(log, []);
+    await mirror1Reports.stop({ forget: true }); // mirror-1 is the primary now
+    const afterPromotion = await status();
     step(`mirror-1 promoted in ${report.durationMs.toFixed(2)} ms (epoch ${report.epoch}); running unmirrored`);
 
     const freshStarted = performance.now();
     const fresh = await startMirrorFromCheckpoint({ log, checkpoints: mirror.checkpoint(), fleets: new FleetRegistry([order]) });
     const freshMs = performance.now() - freshStarted;
-    const afterFreshMirror = await protectionStatus(log, [{ name: 'mirror-2', mirror: fresh.mirror }]);
+    const mirror2Reports = startMirrorReports({ log, name: 'mirror-2', mirror: fresh.mirror, intervalMs: REPORT_MS });
+    await mirror2Reports.reportNow();
+    const afterFreshMirror = await status();
     step(`mirror-2 started from the promoted side's checkpoint in ${freshMs.toFixed(1)} ms`);
 
     const resent = await resendClientRequests(report.primary, log, options.instances);
     await report.primary.whenIdle();
     while (clock.fireNext()) await report.primary.whenIdle();
-    const atEnd = await protectionStatus(log, [{ name: 'mirror-2', mirror: fresh.mirror }]);
+    await mirror2Reports.reportNow();
+    const atEnd = await status();
+    // mirror-2's last report stays in the log: `wfmirror status` shows where it stopped.
+    await mirror2Reports.stop();
     fresh.stop();
 
     const replayStarted = performance.now();

@@ -8,6 +8,7 @@ import { runFailoverDemo } from './demo-failover.js';
 import { runDetectCommand } from './detect.js';
 import { failoverHeld, formatFailover } from './format-failover.js';
 import { formatSummary } from './format-summary.js';
+import { runStatusCommand } from './status.js';
 
 const HELP = `wfmirror: adaptive workflow state mirroring
 
@@ -19,6 +20,11 @@ usage:
       the same fleet's primary runs in a child process and is killed mid-run, its mirror
       is promoted and finishes the run; shows recovery time vs a full replay and the lag
       per mirror (--no-failover: skip it).
+  wfmirror status [--db FILE] [--json] [--stale-ms N] [--dead-after-ms N]
+      Reads an event log (default .wfmirror/wfmirror.db; the demo's failover writes
+      .wfmirror/failover.db): its epoch and last position, the primary's last heartbeat,
+      and each mirror's last reported position and lag in events. Exits 1 when no mirror
+      reported within --stale-ms (default 10,000): the fleet runs unmirrored.
   wfmirror detect [--json] [--profile FILE]...
       Reads this machine (WebAssembly SIMD, WebGPU adapter, cores, memory), says which
       hardware profiles match and why, and which one is chosen with its backend order
@@ -111,6 +117,9 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'demo':
       return demo(rest);
+    case 'status':
+      process.exitCode = await runStatusCommand(rest, fail, (text) => process.stdout.write(text));
+      return;
     case 'detect':
       process.exitCode = await runDetectCommand(rest, fail);
       return;

@@ -25,6 +25,19 @@ export interface Heartbeat {
   readonly time: number;
 }
 
+/**
+ * Where a mirror stands, kept by the log (the last report per mirror name), so that a process
+ * other than the mirror's (`wfmirror status`) can show each mirror's lag.
+ */
+export interface MirrorPosition {
+  /** The mirror's name, e.g. `mirror-1`. */
+  readonly name: string;
+  /** The last log position it applied. */
+  readonly position: number;
+  /** Clock time (ms) of the report, on the mirror's clock. */
+  readonly time: number;
+}
+
 /** Called with each batch of events once it is durable, in append order. */
 export type EventListener = (events: readonly HistoryEvent[]) => void;
 
@@ -76,4 +89,10 @@ export interface FencedLog extends EventLog {
    * measured against (its lag), including events another process appended.
    */
   lastPosition(): Promise<number>;
+  /** Records where the mirror `report.name` stands (replacing its previous report). */
+  reportMirrorPosition(report: MirrorPosition): Promise<void>;
+  /** The last report of every mirror, by name. */
+  mirrorPositions(): Promise<MirrorPosition[]>;
+  /** Forgets a mirror's reports (it was promoted or stopped): it no longer counts as following. */
+  forgetMirror(name: string): Promise<void>;
 }

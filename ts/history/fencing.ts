@@ -1,6 +1,6 @@
 /** Argument checks shared by the logs' fencing and heartbeat calls (see FencedLog). */
 import { FencedError, InvalidArgumentError, quoteId } from './errors.js';
-import type { Heartbeat } from './event-log.js';
+import type { Heartbeat, MirrorPosition } from './event-log.js';
 
 /**
  * Returns `epoch` when it is a non-negative safe integer.
@@ -35,4 +35,16 @@ export function checkHeartbeat(beat: Heartbeat): Heartbeat {
 export function checkNotFenced(epoch: number | undefined, current: number, workflowId: string): void {
   if (epoch !== undefined && checkEpoch(epoch) < current)
     throw new FencedError(epoch, current, `append to ${quoteId(workflowId)}`);
+}
+
+/** A validated, frozen copy of a mirror's position report. @throws InvalidArgumentError */
+export function checkMirrorPosition(report: MirrorPosition): MirrorPosition {
+  if (typeof report?.name !== 'string' || report.name.length === 0) {
+    throw new InvalidArgumentError('mirrorPosition.name', 'must be a non-empty string');
+  }
+  if (!Number.isSafeInteger(report.position) || report.position < 0) {
+    throw new InvalidArgumentError('mirrorPosition.position', 'must be a non-negative integer');
+  }
+  if (!Number.isFinite(report.time)) throw new InvalidArgumentError('mirrorPosition.time', 'must be a finite number');
+  return Object.freeze({ name: report.name, position: report.position, time: report.time });
 }

@@ -4,9 +4,9 @@
  */
 
 import { EpochConflictError, InvalidArgumentError, LogClosedError, WrongExpectedSeqError } from './errors.js';
-import type { AppendOptions, EventListener, FencedLog, Heartbeat } from './event-log.js';
+import type { AppendOptions, EventListener, FencedLog, Heartbeat, MirrorPosition } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
-import { checkEpoch, checkHeartbeat, checkNotFenced } from './fencing.js';
+import { checkEpoch, checkHeartbeat, checkMirrorPosition, checkNotFenced } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
 
@@ -29,6 +29,7 @@ export class MemoryEventLog implements FencedLog {
   #closed = false;
   #epoch = 0;
   #heartbeat: Heartbeat | undefined;
+  readonly #mirrors = new Map<string, MirrorPosition>();
 
   constructor(options: MemoryEventLogOptions = {}) {
     this.#listeners = new ListenerSet(options.onListenerError);
@@ -119,6 +120,25 @@ export class MemoryEventLog implements FencedLog {
   async lastPosition(): Promise<number> {
     this.#ensureOpen('lastPosition');
     return this.#all.length;
+  }
+
+  /** See {@link FencedLog.reportMirrorPosition}. */
+  async reportMirrorPosition(report: MirrorPosition): Promise<void> {
+    this.#ensureOpen('reportMirrorPosition');
+    const checked = checkMirrorPosition(report);
+    this.#mirrors.set(checked.name, checked);
+  }
+
+  /** See {@link FencedLog.mirrorPositions}. */
+  async mirrorPositions(): Promise<MirrorPosition[]> {
+    this.#ensureOpen('mirrorPositions');
+    return [...this.#mirrors.values()];
+  }
+
+  /** See {@link FencedLog.forgetMirror}. */
+  async forgetMirror(name: string): Promise<void> {
+    this.#ensureOpen('forgetMirror');
+    this.#mirrors.delete(name);
   }
 
   /** See {@link FencedLog.lastHeartbeat}. */

@@ -17,9 +17,9 @@ import {
   quoteId,
   WrongExpectedSeqError,
 } from './errors.js';
-import type { AppendOptions, EventListener, FencedLog, Heartbeat } from './event-log.js';
+import type { AppendOptions, EventListener, FencedLog, Heartbeat, MirrorPosition } from './event-log.js';
 import type { HistoryEvent, NewEvent } from './events.js';
-import { checkEpoch, checkHeartbeat, checkNotFenced } from './fencing.js';
+import { checkEpoch, checkHeartbeat, checkMirrorPosition, checkNotFenced } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
 import { FencedBatchError, inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
 import { decodeRows, ROW_COLUMNS } from './sqlite-rows.js';
@@ -28,6 +28,9 @@ import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './va
 
 /** Batches the worker writer may hold at once: enough to keep it committing while the engines work. */
 const MAX_BATCHES_IN_FLIGHT = 8;
+/** Meta keys of mirror position reports: `mirror:<name>` (`;` is the character after `:`, so the range holds exactly those). */
+const MIRROR_KEY = 'mirror:';
+const MIRROR_KEY_END = 'mirror;';
 
 /** Options of {@link SqliteEventLog.open}. */
 export interface SqliteEventLogOptions {
@@ -137,6 +140,8 @@ export class SqliteEventLog implements FencedLog {
   readonly #selectLastPosition: Database.Statement<[]>;
   readonly #selectMeta: Database.Statement<[string]>;
   readonly #upsertMeta: Database.Statement<[string, string]>;
+  readonly #selectMirrors: Database.Statement<[]>;
+  readonly #deleteMeta: Database.Statement<[string]>;
   /** The epoch as this log last saw it on disk (claims by other connections show up at their next read or commit). */
   #epoch: number;
 
@@ -159,6 +164,10 @@ export class SqliteEventLog implements FencedLog {
     this.#selectLastPosition = db.prepare('SELECT COALESCE(MAX(pos), 0) FROM events').pluck();
     this.#selectRange = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE pos > ? ORDER BY pos LIMIT ?`).raw();
     this.#selectMeta = db.prepare('SELECT value FROM event_log_meta WHERE key = ?').pluck();
+    this.#selectMirrors = db
+      .prepare(`SELECT value FROM event_log_meta WHERE key >= '${MIRROR_KEY}' AND key < '${MIRROR_KEY_END}' ORDER BY key`)
+      .pluck();
+    this.#deleteMeta = db.prepare('DELETE FROM event_log_meta WHERE key = ?');
     this.#upsertMeta = db.prepare(
       'INSERT INTO event_log_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
@@ -314,6 +323,32 @@ export class SqliteEventLog implements FencedLog {
   async lastPosition(): Promise<number> {
     this.#ensureOpen('lastPosition');
     return Number(this.#read(() => this.#selectLastPosition.get()));
+  }
+
+  /** See {@link FencedLog.reportMirrorPosition}. Written at once, durably, like a heartbeat. */
+  async reportMirrorPosition(report: MirrorPosition): Promise<void> {
+    this.#ensureOpen('reportMirrorPosition');
+    const checked = checkMirrorPosition(report);
+    this.#read(() => this.#upsertMeta.run(`${MIRROR_KEY}${checked.name}`, JSON.stringify(checked)));
+  }
+
+  /** See {@link FencedLog.mirrorPositions}. Read from the file: reports of other processes too. @throws EventLogUnavailableError when one is unreadable */
+  async mirrorPositions(): Promise<MirrorPosition[]> {
+    this.#ensureOpen('mirrorPositions');
+    const rows = this.#read(() => this.#selectMirrors.all()) as string[];
+    return rows.map((raw) => {
+      try {
+        return checkMirrorPosition(JSON.parse(raw) as MirrorPosition);
+      } catch (cause) {
+        throw new EventLogUnavailableError(`a mirror position stored in ${this.#path} is unreadable`, cause);
+      }
+    });
+  }
+
+  /** See {@link FencedLog.forgetMirror}. */
+  async forgetMirror(name: string): Promise<void> {
+    this.#ensureOpen('forgetMirror');
+    this.#read(() => this.#deleteMeta.run(`${MIRROR_KEY}${name}`));
   }
 
   /** See {@link FencedLog.lastHeartbeat}. @throws EventLogUnavailableError when the stored beat is unreadable */

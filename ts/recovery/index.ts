@@ -3,5 +3,13 @@ export { HeartbeatFailedError, PromotionConflictError, PromotionIncompleteError,
 export { FailureDetector, type FailureDetectorOptions, type PrimaryState, type PrimaryStatus } from './failure-detector.js';
 export { type FreshMirror, type FreshMirrorOptions, startMirrorFromCheckpoint } from './fresh-mirror.js';
 export { type HeartbeatHandle, type HeartbeatOptions, startHeartbeat } from './heartbeat.js';
-export { type LogFollower, type MirrorLag, type ProtectionStatus, protectionStatus } from './mirror-lag.js';
+export {
+  type LogFollower,
+  type MirrorLag,
+  type ProtectionStatus,
+  protectionStatus,
+  protectionStatusFromLog,
+  type StatusFromLogOptions,
+} from './mirror-lag.js';
+export { type MirrorReportHandle, type MirrorReportOptions, startMirrorReports } from './mirror-reports.js';
 export { outstandingFromHistory, type PromoteOptions, type PromotionReport, promote } from './promote.js';

@@ -15,6 +15,10 @@ export interface MirrorLag {
   readonly logPosition: number;
   /** Events the mirror has yet to apply (0 when caught up). */
   readonly lag: number;
+  /** From a report in the log ({@link protectionStatusFromLog}): when it was written (ms, the mirror's wall clock). */
+  readonly reportedAt?: number;
+  /** From a report: older than the staleness limit, so the mirror may have stopped (it does not count as following). */
+  readonly stale?: boolean;
 }
 
 /** Whether a fleet has a mirror beside its primary, and how far behind each is. */
@@ -49,4 +53,32 @@ export async function protectionStatus(
       lag: Math.max(0, logPosition - mirror.position),
     })),
   };
+}
+
+/** Options of {@link protectionStatusFromLog}. */
+export interface StatusFromLogOptions {
+  /** A report older than this (ms) is stale: its mirror does not count as following. Default 10,000. */
+  readonly staleAfterMs?: number;
+  /** Now, on the same wall clock as the reports. Default Date.now(). */
+  readonly now?: number;
+}
+
+/**
+ * The status as another process sees it: each mirror's last position report in the log
+ * (`startMirrorReports`), measured against the log's last position. `unmirrored` when no report
+ * is fresh.
+ */
+export async function protectionStatusFromLog(log: FencedLog, options: StatusFromLogOptions = {}): Promise<ProtectionStatus> {
+  const staleAfterMs = options.staleAfterMs ?? 10_000;
+  const now = options.now ?? Date.now();
+  const [logPosition, epoch, reports] = await Promise.all([log.lastPosition(), log.epoch(), log.mirrorPositions()]);
+  const mirrors = reports.map((r) => ({
+    name: r.name,
+    position: r.position,
+    logPosition,
+    lag: Math.max(0, logPosition - r.position),
+    reportedAt: r.time,
+    stale: now - r.time > staleAfterMs,
+  }));
+  return { epoch, logPosition, state: mirrors.some((m) => !m.stale) ? 'mirrored' : 'unmirrored', mirrors };
 }
