@@ -36,6 +36,7 @@ export { MirrorEngine, type MirrorInstance, type NonDeterminismFinding } from '.
 export { PrimaryEngine, type PrimaryInstance } from './engine/primary-engine.js';
 export * from './hardware/index.js';
 export * from './history/index.js';
+export * from './predict/index.js';
 export * from './recovery/index.js';
 export * from './serialization/index.js';
 export * from './state/index.js';

@@ -1,0 +1,97 @@
+/**
+ * Lead mode's cost on the mirror: the same recorded history (the demo's order fleet) replayed by a
+ * plain mirror and by a mirror with lead mode (a speculation per scheduled activity, a comparison
+ * per completion), in one benny suite. Target (issue 6): lead mode at most 30% slower.
+ * Writes bench/results/lead.json and lead.md.
+ */
+import { writeFileSync } from 'node:fs';
+import b from 'benny';
+import { order } from '../examples/order.js';
+import { FleetRegistry, LeadMode, MirrorEngine } from '../ts/index.js';
+import { machineInfo } from './machine.js';
+import { recordHistory } from './workloads.js';
+
+const INSTANCES = Number(process.env.BENCH_REPLAY_INSTANCES ?? 20_000);
+const WARMUP_RUNS = 4;
+const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+const caseOptions = { minSamples: 5, maxTime: 4, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+
+const history = await recordHistory(INSTANCES);
+const PLAIN = 'mirror replay (replay only)';
+const LEAD = (lookahead: number) => `mirror replay with lead mode (lookahead ${lookahead})`;
+
+let last: LeadMode | undefined;
+const cases: Record<string, () => unknown> = {
+  [PLAIN]: () => {
+    const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]) });
+    mirror.apply(history);
+    if (mirror.stats.applied !== history.length) throw new Error('replay lost events');
+  },
+};
+for (const lookahead of [1, 3]) {
+  cases[LEAD(lookahead)] = () => {
+    // The learner is fresh each run, as for a mirror that starts with no history of results.
+    const lead = new LeadMode({ threshold: 0.5, lookahead });
+    const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]), onApplied: lead.onApplied });
+    mirror.apply(history);
+    if (mirror.stats.applied !== history.length) throw new Error('replay lost events');
+    last = lead;
+  };
+}
+const names = Object.keys(cases);
+for (const name of names) for (let i = 0; i < WARMUP_RUNS; i++) cases[name]!();
+collectGarbage();
+const summary = await b.suite('lead', ...names.map((n) => b.add(n, cases[n]!, caseOptions)), b.cycle(), b.complete());
+
+const rows = summary.results.map((r) => ({
+  name: r.name,
+  eventsPerSecond: history.length / r.details.mean,
+  medianEventsPerSecond: history.length / r.details.median,
+  margin: r.details.relativeMarginOfError,
+  samples: r.samples,
+}));
+const plain = rows.find((r) => r.name === PLAIN)!;
+const slowdown = Object.fromEntries(
+  rows
+    .filter((r) => r !== plain)
+    .map((r) => [
+      r.name,
+      { mean: 1 - r.eventsPerSecond / plain.eventsPerSecond, median: 1 - r.medianEventsPerSecond / plain.medianEventsPerSecond },
+    ]),
+);
+const result = {
+  suite: 'lead',
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  events: history.length,
+  instances: INSTANCES,
+  cases: rows,
+  slowdown,
+  lastLeadStats: last?.stats,
+};
+writeFileSync(new URL('../../bench/results/lead.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const md = [
+  `# Lead mode benchmark (${result.date.slice(0, 10)})`,
+  '',
+  `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}. Command: \`npm run bench:lead\`.`,
+  `History: ${fmt(history.length)} events of ${fmt(INSTANCES)} order workflows, replayed from memory by a fresh mirror per op, matrix kept current; lead mode speculates on every scheduled activity (charge from its \`predict\`, reserve and ship from a learner that starts empty) and compares each completion with its prediction.`,
+  '',
+  '| case | events/s (mean) | events/s (median) | ± % | samples |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows.map(
+    (r) => `| ${r.name} | ${fmt(r.eventsPerSecond)} | ${fmt(r.medianEventsPerSecond)} | ${r.margin.toFixed(1)} | ${r.samples} |`,
+  ),
+  '',
+  '| lead mode slower than replay only (target <= 30%) | from means | from medians |',
+  '| --- | ---: | ---: |',
+  ...Object.entries(slowdown).map(([k, v]) => `| ${k} | ${pct(v.mean)} | ${pct(v.median)} |`),
+  '',
+  `Last lead-mode run: ${JSON.stringify(last?.stats)}.`,
+  '',
+].join('\n');
+writeFileSync(new URL('../../bench/results/lead.md', import.meta.url), md);
+console.log(md);
+process.exit(0);

@@ -1,0 +1,19 @@
+/** Public pieces of `ts/predict`: lead mode (speculating on predicted activity results) and its learned predictor. */
+export { PredictionError, SpeculationError } from './errors.js';
+export {
+  LeadMode,
+  type LeadModeOptions,
+  type LeadModeStats,
+  type PendingPrediction,
+  type PredictionSource,
+  type Speculation,
+  type UnexpectedResultReport,
+} from './lead-mode.js';
+export {
+  type FieldBand,
+  type LearnedPrediction,
+  LearnedPredictor,
+  type LearnedPredictorOptions,
+  type OutlierField,
+  type SpreadOptions,
+} from './learned-predictor.js';

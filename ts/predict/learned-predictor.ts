@@ -1,0 +1,277 @@
+/**
+ * Learns what each activity returns, from the results the mirror sees, for activities whose
+ * definition has no `predict`. Per activity and per result field (or the whole result when it is
+ * not an object): numbers keep the last value, a running mean and spread (Welford's update, exact
+ * in one pass and stable for long runs); every other value (string, boolean, null, nested JSON) is
+ * a category whose most frequent value is the prediction. Nothing here knows about engines.
+ */
+import type { Json } from '../history/events.js';
+
+/** What a learned prediction says about one result field. */
+export type FieldBand =
+  | {
+      readonly field: string;
+      readonly kind: 'number';
+      readonly mean: number;
+      /** Sample standard deviation (0 with one sample). */
+      readonly sd: number;
+      readonly last: number;
+      readonly samples: number;
+    }
+  | {
+      readonly field: string;
+      readonly kind: 'category';
+      readonly mode: Json;
+      /** Share of the mode among this field's samples, in (0, 1]. */
+      readonly share: number;
+      readonly samples: number;
+    };
+
+/** A predicted result and the spread it was learned with. */
+export interface LearnedPrediction {
+  readonly value: Json;
+  /** Results observed for the activity. */
+  readonly samples: number;
+  /** Per field of `value` (one entry named {@link ROOT_FIELD} when the result is not an object). */
+  readonly fields: readonly FieldBand[];
+}
+
+/** How a field outside the learned spread is described. */
+export interface OutlierField {
+  readonly field: string;
+  readonly actual: Json | undefined;
+  readonly why: string;
+}
+
+/** Options of {@link LearnedPredictor}. */
+export interface LearnedPredictorOptions {
+  /** Results to observe before predicting anything (default 5): a spread from one or two samples says little. */
+  readonly minSamples?: number;
+  /** Numbers are predicted as the running mean (default) or the last value seen. */
+  readonly numbers?: 'mean' | 'last';
+}
+
+/** Options of {@link LearnedPredictor.outliers}. */
+export interface SpreadOptions {
+  /** A number within `k` standard deviations of the mean is inside the spread. Default 3. */
+  readonly k?: number;
+  /** A category value seen in at least this share of samples is inside the spread. Default 0.05. */
+  readonly minShare?: number;
+}
+
+/** The field name used for results that are not objects. */
+export const ROOT_FIELD = '(result)';
+
+interface Category {
+  readonly value: Json;
+  count: number;
+}
+
+/** Stats of one field; numbers and categories are kept apart since a field may hold either. */
+class FieldStats {
+  /** Samples in which the field was present. */
+  count = 0;
+  numbers = 0;
+  mean = 0;
+  m2 = 0;
+  last = 0;
+  categories: Map<string, Category> | undefined;
+  mode: Category | undefined;
+
+  add(value: Json): void {
+    this.count++;
+    if (typeof value === 'number') {
+      // Welford: one pass, no catastrophic cancellation of sum-of-squares.
+      this.numbers++;
+      const delta = value - this.mean;
+      this.mean += delta / this.numbers;
+      this.m2 += delta * (value - this.mean);
+      this.last = value;
+      return;
+    }
+    this.categories ??= new Map();
+    const key = categoryKey(value);
+    let entry = this.categories.get(key);
+    if (entry === undefined) {
+      entry = { value: frozenCopy(value), count: 0 };
+      this.categories.set(key, entry);
+    }
+    entry.count++;
+    if (this.mode === undefined || entry.count > this.mode.count) this.mode = entry;
+  }
+
+  get sd(): number {
+    return this.numbers > 1 ? Math.sqrt(this.m2 / (this.numbers - 1)) : 0;
+  }
+
+  /** Numbers win ties: a numeric field that was null once is still numeric. */
+  get numeric(): boolean {
+    return this.numbers >= this.count - this.numbers;
+  }
+
+  band(field: string): FieldBand {
+    if (this.numeric) return { field, kind: 'number', mean: this.mean, sd: this.sd, last: this.last, samples: this.numbers };
+    const mode = this.mode!;
+    return { field, kind: 'category', mode: mode.value, share: mode.count / this.count, samples: this.count };
+  }
+
+  predicted(numbers: 'mean' | 'last'): Json {
+    if (this.numeric) return numbers === 'mean' ? this.mean : this.last;
+    return this.mode!.value;
+  }
+
+  /** Why `value` is outside this field's spread, or undefined when it is inside. */
+  outside(value: Json, k: number, minShare: number): string | undefined {
+    if (typeof value === 'number') {
+      if (!this.numeric) return 'a number where a category was learned';
+      const limit = k * this.sd;
+      const distance = Math.abs(value - this.mean);
+      // A relative epsilon so that the mean's own rounding never flags a value seen every time.
+      if (distance <= limit + 1e-12 * Math.max(1, Math.abs(this.mean))) return undefined;
+      return `${value} is ${this.sd > 0 ? `${(distance / this.sd).toPrecision(3)} sd` : `${distance}`} from the mean ${this.mean} (spread ${k} x sd ${this.sd})`;
+    }
+    if (this.numeric && this.numbers > 0) return `a ${value === null ? 'null' : typeof value} where a number was learned`;
+    const seen = this.categories?.get(categoryKey(value))?.count ?? 0;
+    const share = this.count > 0 ? seen / this.count : 0;
+    if (share >= minShare) return undefined;
+    return seen === 0 ? 'a value never seen before' : `a value seen in ${(share * 100).toPrecision(2)}% of results`;
+  }
+}
+
+/** Everything learned about one activity. */
+class ActivityStats {
+  samples = 0;
+  objectSamples = 0;
+  readonly fields = new Map<string, FieldStats>();
+  readonly root = new FieldStats();
+
+  /** True when most results were objects (their fields are then predicted one by one). */
+  get objects(): boolean {
+    return this.objectSamples * 2 >= this.samples;
+  }
+
+  /** Fields present in at least half of the object results, in order of first sight. */
+  *presentFields(): IterableIterator<[string, FieldStats]> {
+    for (const entry of this.fields) if (entry[1].count * 2 >= this.objectSamples) yield entry;
+  }
+}
+
+/** Per-activity statistics of observed results; see the module comment. */
+export class LearnedPredictor {
+  private readonly activities = new Map<string, ActivityStats>();
+  private readonly minSamples: number;
+  private readonly numbers: 'mean' | 'last';
+
+  constructor(options: LearnedPredictorOptions = {}) {
+    const minSamples = options.minSamples ?? 5;
+    if (!Number.isSafeInteger(minSamples) || minSamples < 1) {
+      throw new TypeError(`options.minSamples must be a positive integer, got ${String(minSamples)}`);
+    }
+    if (options.numbers !== undefined && options.numbers !== 'mean' && options.numbers !== 'last') {
+      throw new TypeError(`options.numbers must be 'mean' or 'last', got ${String(options.numbers)}`);
+    }
+    this.minSamples = minSamples;
+    this.numbers = options.numbers ?? 'mean';
+  }
+
+  /** Learns from one result of `activity`. */
+  observe(activity: string, result: Json): void {
+    let stats = this.activities.get(activity);
+    if (stats === undefined) {
+      stats = new ActivityStats();
+      this.activities.set(activity, stats);
+    }
+    stats.samples++;
+    if (isRecord(result)) {
+      stats.objectSamples++;
+      for (const key of Object.keys(result)) {
+        let field = stats.fields.get(key);
+        if (field === undefined) {
+          field = new FieldStats();
+          stats.fields.set(key, field);
+        }
+        field.add(result[key]!);
+      }
+    } else {
+      stats.root.add(result);
+    }
+  }
+
+  /** Results observed for `activity`. */
+  samples(activity: string): number {
+    return this.activities.get(activity)?.samples ?? 0;
+  }
+
+  /**
+   * The predicted result of `activity`, or undefined before `minSamples` results were observed.
+   * The input is not used yet (the learned model is per activity), but it is part of the contract.
+   */
+  predict(activity: string, _input?: Json): LearnedPrediction | undefined {
+    const stats = this.activities.get(activity);
+    if (stats === undefined || stats.samples < this.minSamples) return undefined;
+    if (!stats.objects) {
+      return { value: stats.root.predicted(this.numbers), samples: stats.samples, fields: [stats.root.band(ROOT_FIELD)] };
+    }
+    const value: { [key: string]: Json } = {};
+    const fields: FieldBand[] = [];
+    for (const [name, field] of stats.presentFields()) {
+      value[name] = field.predicted(this.numbers);
+      fields.push(field.band(name));
+    }
+    return { value, samples: stats.samples, fields };
+  }
+
+  /**
+   * The fields of `actual` that lie outside what was learned for `activity` (empty: inside the
+   * spread). A result of another shape (object vs not), a field missing or never seen, is outside.
+   */
+  outliers(activity: string, actual: Json, options: SpreadOptions = {}): OutlierField[] {
+    const k = options.k ?? 3;
+    const minShare = options.minShare ?? 0.05;
+    const stats = this.activities.get(activity);
+    if (stats === undefined || stats.samples === 0) return [{ field: ROOT_FIELD, actual, why: 'nothing learned yet' }];
+    const out: OutlierField[] = [];
+    if (!isRecord(actual) || !stats.objects) {
+      if (isRecord(actual) !== stats.objects) {
+        out.push({ field: ROOT_FIELD, actual, why: stats.objects ? 'not an object as learned' : 'an object, not as learned' });
+        return out;
+      }
+      const why = stats.root.outside(actual, k, minShare);
+      if (why !== undefined) out.push({ field: ROOT_FIELD, actual, why });
+      return out;
+    }
+    for (const [name] of stats.presentFields()) {
+      if (!Object.hasOwn(actual, name)) out.push({ field: name, actual: undefined, why: 'missing' });
+    }
+    for (const key of Object.keys(actual)) {
+      const value = actual[key]!;
+      const field = stats.fields.get(key);
+      const why = field === undefined ? 'a field never seen before' : field.outside(value, k, minShare);
+      if (why !== undefined) out.push({ field: key, actual: value, why });
+    }
+    return out;
+  }
+}
+
+function isRecord(value: Json): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function categoryKey(value: Json): string {
+  // Strings are the common case: a prefix keeps them apart from the JSON of other values.
+  return typeof value === 'string' ? `s${value}` : `j${JSON.stringify(value)}`;
+}
+
+/** Kept values are handed to handlers on speculative branches: frozen, so none can change what was learned. */
+function frozenCopy(value: Json): Json {
+  if (typeof value !== 'object' || value === null) return value;
+  return deepFreeze(JSON.parse(JSON.stringify(value)) as Json);
+}
+
+function deepFreeze(value: Json): Json {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
