@@ -42,6 +42,7 @@ import type { EventLog, FencedLog } from './history/event-log.js';
 import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
+import { type HypotheticalEvent, type WhatIfResult, whatIf } from './predict/what-if.js';
 import { InProcessTee } from './stream/in-process-tee.js';
 import type { AnyWorkflowDefinition } from './workflow/define.js';
 
@@ -257,6 +258,23 @@ export class WorkflowMirror {
     await this.drain();
     while (clock.fireNext()) await this.drain();
     return clock.now();
+  }
+
+  /**
+   * What would happen to `workflowId` if `events` arrived (from its current seq, or after `fromSeq`
+   * of its history): a fork of its mirrored state runs them with the same handlers; nothing
+   * reaches the primary, the log or an activity. See ts/predict/what-if.ts.
+   * @throws WhatIfError
+   */
+  async whatIf(workflowId: string, events: readonly HypotheticalEvent[], options?: { fromSeq?: number }): Promise<WhatIfResult> {
+    await this.drain();
+    return whatIf({
+      log: this.log,
+      mirror: this.mirror,
+      workflowId,
+      events,
+      ...(options?.fromSeq === undefined ? {} : { fromSeq: options.fromSeq }),
+    });
   }
 
   /** Compares every instance of every fleet now (the final check of a run). */

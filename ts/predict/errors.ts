@@ -1,4 +1,7 @@
-/** Errors of lead mode. None of them is thrown at the mirror: they are handed to `onError` and counted. */
+/**
+ * Errors of ts/predict. Lead mode's are never thrown at the mirror: they are handed to `onError`
+ * and counted. A what-if's are thrown at its caller, with nothing changed.
+ */
 import { WorkflowMirrorError } from '../base-error.js';
 
 /** A definition's `predict` threw (or returned something that is not JSON) for a scheduled activity. */
@@ -30,6 +33,16 @@ export class SpeculationError extends WorkflowMirrorError {
       `the completed handler of "${activity}" threw on the speculative branch of "${workflowId}" (scheduled at seq ${scheduledSeq}): ${text(cause)}`,
       { cause },
     );
+  }
+}
+
+/** A what-if could not run: an unknown instance, a fork point outside its history, an event that settles nothing open. */
+export class WhatIfError extends WorkflowMirrorError {
+  constructor(
+    readonly workflowId: string,
+    readonly problem: string,
+  ) {
+    super('WHAT_IF_REFUSED', `what-if on "${workflowId}": ${problem}`);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Public pieces of `ts/predict`: lead mode (speculating on predicted activity results) and its learned predictor. */
-export { PredictionError, SpeculationError } from './errors.js';
+export { PredictionError, SpeculationError, WhatIfError } from './errors.js';
 export {
   LeadMode,
   type LeadModeOptions,
@@ -17,3 +17,4 @@ export {
   type OutlierField,
   type SpreadOptions,
 } from './learned-predictor.js';
+export { type HypotheticalEvent, type WhatIfOptions, type WhatIfResult, type WhatIfStep, whatIf } from './what-if.js';

@@ -1,0 +1,188 @@
+/**
+ * What-if (issue 6, point 3, one instance): forks an instance's mirrored state, at its current seq
+ * or a past one, applies hypothetical events with the same handlers, and says what would have
+ * happened: the states, the commands that would be issued, and how far the end differs from the
+ * real path. The fork is a MirrorEngine of its own on fleets of its own, rebuilt from the log's
+ * history of the instance; it has no primary, appends nothing and runs no activity, so nothing of
+ * it reaches the real primary, the log or an activity, and it is garbage once this returns.
+ *
+ * A mirror only checks commands against the history; here there is no history after the fork
+ * point, so after each hypothetical event the commands its handler issued are turned into their
+ * command events (as the primary would log them) and applied too. Later hypothetical events can
+ * then settle those commands: an `ActivityCompleted` names its activity and, when several of the
+ * same name are open, the `scheduledSeq`; a `TimerFired` names its timer.
+ */
+import { compareRowsSync } from '../compare/backends/js.js';
+import { DEFAULT_MISSING_WEIGHT } from '../compare/comparator.js';
+import type { Command } from '../engine/commands.js';
+import { commandEvent } from '../engine/commands.js';
+import { FleetRegistry } from '../engine/fleet.js';
+import { MirrorEngine, type MirrorInstance } from '../engine/mirror-engine.js';
+import type { EventLog } from '../history/event-log.js';
+import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
+import { WhatIfError } from './errors.js';
+
+/** A hypothetical inbound event. */
+export type HypotheticalEvent =
+  | { readonly type: 'ActivityCompleted'; readonly activity: string; readonly result: Json; readonly scheduledSeq?: number }
+  | { readonly type: 'ActivityFailed'; readonly activity: string; readonly error: string; readonly scheduledSeq?: number }
+  | { readonly type: 'TimerFired'; readonly timer: string }
+  | { readonly type: 'SignalReceived'; readonly name: string; readonly payload?: Json };
+
+/** One hypothetical event and what the handlers did with it. */
+export interface WhatIfStep {
+  /** The event as applied on the fork (with the seq it got there). */
+  readonly event: HistoryEvent;
+  /** The commands the handler issued for it. */
+  readonly commands: readonly Command[];
+  /** The state after it and its commands (a copy). */
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly status: MirrorInstance['status'];
+}
+
+/** What {@link whatIf} found. */
+export interface WhatIfResult {
+  readonly workflowId: string;
+  /** The seq the fork started from (the real history up to it was replayed). */
+  readonly fromSeq: number;
+  readonly steps: readonly WhatIfStep[];
+  /** Where the hypothesis ends. */
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly status: MirrorInstance['status'];
+  /** Deviation (DESIGN.md section 6) of the hypothetical end from the instance's real state now, and the fields that differ. */
+  readonly deviation: number;
+  readonly affectedFields: readonly string[];
+  /** The real state the end was compared with, and its seq. */
+  readonly real: { readonly seq: number; readonly state: Readonly<Record<string, unknown>> };
+}
+
+/** Options of {@link whatIf}. */
+export interface WhatIfOptions {
+  readonly log: EventLog;
+  /** The real mirror: its instance gives the definition and the real state to compare with. */
+  readonly mirror: MirrorEngine;
+  readonly workflowId: string;
+  readonly events: readonly HypotheticalEvent[];
+  /** Fork after this seq of the real history (default: the mirror's current seq for the instance). */
+  readonly fromSeq?: number;
+  readonly missingWeight?: number;
+}
+
+/**
+ * Runs a hypothesis on a fork of one instance (see the module comment).
+ * @throws WhatIfError for an unknown instance, a `fromSeq` outside its history, or a hypothetical
+ *   event that settles nothing open on the fork (nothing is changed anywhere in any case)
+ */
+export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
+  const { workflowId } = options;
+  const real = options.mirror.instance(workflowId);
+  if (real === undefined) throw new WhatIfError(workflowId, 'the mirror has no such instance');
+  const fromSeq = options.fromSeq ?? real.seq;
+  if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || fromSeq > real.seq) {
+    throw new WhatIfError(workflowId, `fromSeq must be an integer from 1 to ${real.seq}, got ${String(fromSeq)}`);
+  }
+  const history = await options.log.readInstance(workflowId, 1, fromSeq);
+  if (history.length !== fromSeq) {
+    throw new WhatIfError(workflowId, `the log holds ${history.length} of the first ${fromSeq} events`);
+  }
+  const fork = new MirrorEngine({ fleets: new FleetRegistry([real.compiled.definition]) });
+  fork.apply(history);
+  const instance = fork.instance(workflowId)!;
+  let time = history[history.length - 1]!.time;
+  // A fork point between an event and the command events its handler issued: the rest are what
+  // the primary logged (or would have) next, so they are part of the state forked from.
+  settleIssued(instance, fork, time);
+
+  const steps: WhatIfStep[] = [];
+  for (const hypothetical of options.events) {
+    if (instance.status !== 'running') throw new WhatIfError(workflowId, `the instance is ${instance.status} on the fork`);
+    const inbound = stored(instance, toEvent(instance, hypothetical, time));
+    fork.apply([inbound]);
+    const commands = settleIssued(instance, fork, inbound.time);
+    steps.push({ event: inbound, commands, state: { ...instance.state }, status: instance.status });
+    time = inbound.time;
+  }
+
+  const layout = real.compiled.layout;
+  const hypotheticalRow = new Float64Array(layout.stride);
+  const realRow = new Float64Array(layout.stride);
+  layout.encode(instance.state, hypotheticalRow, 0);
+  layout.encode(real.state, realRow, 0);
+  const comparison = compareRowsSync(realRow, hypotheticalRow, layout, {
+    rowStart: 0,
+    rowCount: 1,
+    missingWeight: options.missingWeight ?? DEFAULT_MISSING_WEIGHT,
+  });
+  const affectedFields = layout.names.filter((_, j) => ((comparison.affected[j >> 5]! >>> (j & 31)) & 1) === 1);
+  return {
+    workflowId,
+    fromSeq,
+    steps,
+    state: { ...instance.state },
+    status: instance.status,
+    deviation: comparison.deviation[0]!,
+    affectedFields,
+    real: { seq: real.seq, state: { ...real.state } },
+  };
+}
+
+/**
+ * Applies the command events of the commands the instance's last handler issued and the fork has
+ * not seen yet, as the primary would log them, one by one so the fork's history goes on (see the
+ * module comment). Returns those commands.
+ */
+function settleIssued(instance: MirrorInstance, fork: MirrorEngine, time: number): Command[] {
+  const commands = instance.expected.slice(instance.expectedHead);
+  for (const command of commands) fork.apply([stored(instance, commandEvent(command, time, time))]);
+  return commands;
+}
+
+let nextPos = 0;
+
+/** `event` as the fork's next history event of `instance`. */
+function stored(instance: MirrorInstance, event: NewEvent): HistoryEvent {
+  // Positions only order the fork's own events; they never meet the real log's.
+  nextPos++;
+  return { ...event, workflowId: instance.workflowId, seq: instance.seq + 1, pos: nextPos } as HistoryEvent;
+}
+
+/** The inbound event a hypothesis stands for, settling what is open on the fork. */
+function toEvent(instance: MirrorInstance, h: HypotheticalEvent, time: number): NewEvent {
+  const open = instance.outstanding ?? [];
+  switch (h.type) {
+    case 'ActivityCompleted':
+    case 'ActivityFailed': {
+      const scheduled = open.find(
+        (e) =>
+          e.type === 'ActivityScheduled' &&
+          e.payload.name === h.activity &&
+          (h.scheduledSeq === undefined || e.seq === h.scheduledSeq),
+      );
+      if (scheduled === undefined) {
+        throw new WhatIfError(
+          instance.workflowId,
+          `no ${h.activity} activity is open on the fork${h.scheduledSeq === undefined ? '' : ` at seq ${h.scheduledSeq}`}`,
+        );
+      }
+      return h.type === 'ActivityCompleted'
+        ? { type: 'ActivityCompleted', time, payload: { name: h.activity, scheduledSeq: scheduled.seq, result: h.result } }
+        : {
+            type: 'ActivityFailed',
+            time,
+            payload: { name: h.activity, scheduledSeq: scheduled.seq, error: h.error, attempts: 1 },
+          };
+    }
+    case 'TimerFired': {
+      const started = open.find((e) => e.type === 'TimerStarted' && e.payload.name === h.timer);
+      if (started === undefined || started.type !== 'TimerStarted')
+        throw new WhatIfError(instance.workflowId, `no timer ${h.timer} is open on the fork`);
+      return {
+        type: 'TimerFired',
+        time: Math.max(time, started.payload.fireAt),
+        payload: { name: h.timer, startedSeq: started.seq },
+      };
+    }
+    case 'SignalReceived':
+      return { type: 'SignalReceived', time, payload: { name: h.name, payload: h.payload ?? null } };
+  }
+}
