@@ -1,13 +1,27 @@
 /**
  * Lead mode's cost on the mirror: the same recorded history (the demo's order fleet) replayed by a
  * plain mirror and by a mirror with lead mode (a speculation per scheduled activity, a comparison
- * per completion), in one benny suite. Target (issue 6): lead mode at most 30% slower.
+ * per completion), in one benny suite. Target (issue 6): lead mode at most 30% slower. Then
+ * fleet what-if over 100,000 order instances waiting for their dispatch timer ("every dispatch
+ * fires now"), compared with the real fleet on the js reference and on wasm-simd.
  * Writes bench/results/lead.json and lead.md.
  */
 import { writeFileSync } from 'node:fs';
 import b from 'benny';
-import { order } from '../examples/order.js';
-import { FleetRegistry, LeadMode, MirrorEngine } from '../ts/index.js';
+import { order, simulatedOrderActivities } from '../examples/order.js';
+import { demoId, demoInput } from '../ts/cli/demo-faults.js';
+import {
+  BACKENDS,
+  FleetRegistry,
+  type FleetWhatIfInstance,
+  fleetWhatIf,
+  type HypotheticalEvent,
+  LeadMode,
+  MemoryEventLog,
+  MirrorEngine,
+  PrimaryEngine,
+  VirtualClock,
+} from '../ts/index.js';
 import { machineInfo } from './machine.js';
 import { recordHistory } from './workloads.js';
 
@@ -43,6 +57,55 @@ for (const name of names) for (let i = 0; i < WARMUP_RUNS; i++) cases[name]!();
 collectGarbage();
 const summary = await b.suite('lead', ...names.map((n) => b.add(n, cases[n]!, caseOptions)), b.cycle(), b.complete());
 
+// ---- Fleet what-if ----
+const WHAT_IF_INSTANCES = Number(process.env.BENCH_WHATIF_INSTANCES ?? 100_000);
+/** A mirror of `instances` orders, each reserved and charged and waiting for its dispatch timer. */
+async function waitingFleet(instances: number): Promise<MirrorEngine> {
+  const log = new MemoryEventLog();
+  const primary = new PrimaryEngine({
+    log,
+    fleets: new FleetRegistry([order]),
+    activities: simulatedOrderActivities(),
+    clock: new VirtualClock(0),
+  });
+  for (let i = 0; i < instances; i++) await primary.start('order', demoId(i), demoInput(i));
+  await primary.whenIdle();
+  const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]) });
+  mirror.apply(await log.readRange(0, Number.POSITIVE_INFINITY));
+  return mirror;
+}
+const waiting = await waitingFleet(WHAT_IF_INSTANCES);
+const dispatchNow: readonly HypotheticalEvent[] = [{ type: 'TimerFired', timer: 'dispatch' }];
+// Instances whose first charge attempt failed wait for its retry instead (the virtual clock never moves here): left as they are.
+const hypothesis = (i: FleetWhatIfInstance) =>
+  i.open.some((o) => o.kind === 'timer' && o.name === 'dispatch') ? dispatchNow : undefined;
+const wasm = await BACKENDS['wasm-simd'].create({});
+const whatIfCases: Record<string, () => Promise<unknown>> = {
+  [`fleet what-if, ${WHAT_IF_INSTANCES.toLocaleString('en-US')} instances, js reference`]: () =>
+    fleetWhatIf({ mirror: waiting, workflowType: 'order', hypothesis }),
+  [`fleet what-if, ${WHAT_IF_INSTANCES.toLocaleString('en-US')} instances, wasm-simd`]: () =>
+    fleetWhatIf({ mirror: waiting, workflowType: 'order', hypothesis, comparator: wasm }),
+};
+const sample = await fleetWhatIf({ mirror: waiting, workflowType: 'order', hypothesis, comparator: wasm });
+if (sample.changed < 0.9 * WHAT_IF_INSTANCES || sample.refused.length > 0)
+  throw new Error('fleet what-if: the hypothesis did not apply everywhere');
+for (const name of Object.keys(whatIfCases)) for (let i = 0; i < 2; i++) await whatIfCases[name]!();
+collectGarbage();
+const whatIfSummary = await b.suite(
+  'fleet-what-if',
+  ...Object.keys(whatIfCases).map((n) => b.add(n, whatIfCases[n]!, caseOptions)),
+  b.cycle(),
+  b.complete(),
+);
+wasm.dispose();
+const whatIfRows = whatIfSummary.results.map((r) => ({
+  name: r.name,
+  msMean: r.details.mean * 1000,
+  msMedian: r.details.median * 1000,
+  margin: r.details.relativeMarginOfError,
+  samples: r.samples,
+}));
+
 const rows = summary.results.map((r) => ({
   name: r.name,
   eventsPerSecond: history.length / r.details.mean,
@@ -68,6 +131,7 @@ const result = {
   cases: rows,
   slowdown,
   lastLeadStats: last?.stats,
+  fleetWhatIf: { instances: WHAT_IF_INSTANCES, cases: whatIfRows, lastTimings: sample.timings },
 };
 writeFileSync(new URL('../../bench/results/lead.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const fmt = (n: number, digits = 0) =>
@@ -90,6 +154,16 @@ const md = [
   ...Object.entries(slowdown).map(([k, v]) => `| ${k} | ${pct(v.mean)} | ${pct(v.median)} |`),
   '',
   `Last lead-mode run: ${JSON.stringify(last?.stats)}.`,
+  '',
+  `## Fleet what-if`,
+  '',
+  `${fmt(WHAT_IF_INSTANCES)} order instances waiting for their dispatch timer; hypothesis: every dispatch fires now (each instance's handler runs on the fork and schedules its shipment); the forked fleet is compared with the real one in one batch. One op = fork + hypothesis + comparison.`,
+  '',
+  '| case | ms per op (mean) | median | ± % | samples |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...whatIfRows.map((r) => `| ${r.name} | ${fmt(r.msMean, 1)} | ${fmt(r.msMedian, 1)} | ${r.margin.toFixed(1)} | ${r.samples} |`),
+  '',
+  `${fmt(sample.changed)} of them had the timer open (the others wait for a charge retry). Split of one wasm-simd op (ms): fork ${fmt(sample.timings.forkMs, 1)}, hypothesis ${fmt(sample.timings.applyMs, 1)}, comparison ${fmt(sample.timings.compareMs, 1)}.`,
   '',
 ].join('\n');
 writeFileSync(new URL('../../bench/results/lead.md', import.meta.url), md);

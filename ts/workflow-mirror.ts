@@ -42,6 +42,7 @@ import type { EventLog, FencedLog } from './history/event-log.js';
 import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
+import { type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './predict/fleet-what-if.js';
 import { type HypotheticalEvent, type WhatIfResult, whatIf } from './predict/what-if.js';
 import { InProcessTee } from './stream/in-process-tee.js';
 import type { AnyWorkflowDefinition } from './workflow/define.js';
@@ -267,7 +268,8 @@ export class WorkflowMirror {
    * @throws WhatIfError
    */
   async whatIf(workflowId: string, events: readonly HypotheticalEvent[], options?: { fromSeq?: number }): Promise<WhatIfResult> {
-    await this.drain();
+    // No drain: activities in flight may never return (that may be the very question); the
+    // mirror holds every durable event already, delivered by the tee at commit.
     return whatIf({
       log: this.log,
       mirror: this.mirror,
@@ -275,6 +277,17 @@ export class WorkflowMirror {
       events,
       ...(options?.fromSeq === undefined ? {} : { fromSeq: options.fromSeq }),
     });
+  }
+
+  /**
+   * One hypothesis over every instance of `workflowType` (e.g. every open `charge` fails): the
+   * mirror's instances are forked in memory, the hypothesis's events applied with the same
+   * handlers, and the forked fleet compared with the real one on this pair's comparator. Nothing
+   * reaches the primary, the log or an activity. See ts/predict/fleet-what-if.ts.
+   */
+  async whatIfFleet(workflowType: string, hypothesis: FleetWhatIfOptions['hypothesis']): Promise<FleetWhatIfResult> {
+    // No drain, as in whatIf.
+    return fleetWhatIf({ mirror: this.mirror, workflowType, hypothesis, comparator: this.comparator });
   }
 
   /** Compares every instance of every fleet now (the final check of a run). */

@@ -157,6 +157,36 @@ export class MirrorEngine {
     return options.incremental === true ? this.checkpointer.incremental(source) : this.checkpointer.full(source);
   }
 
+  /**
+   * A copy of instances `workflowIds` (default: every one) in a new engine on `fleets` (new, empty
+   * fleets of the same definitions): state, seq, status, the commands replay expects, the
+   * outstanding commands, each mirror row written. For what-if: the copy can be fed hypothetical
+   * events while this mirror goes on untouched (no hook is carried over). Unknown ids are skipped.
+   */
+  fork(fleets: FleetRegistry, workflowIds?: Iterable<string>): MirrorEngine {
+    const copy = new MirrorEngine({ fleets, guardDeterminism: this.guard });
+    for (const id of workflowIds ?? this.instances.keys()) {
+      const source = this.instances.get(id);
+      if (source === undefined) continue;
+      const fleet = fleets.get(source.compiled.name);
+      const instance = copy.createInstance(id, fleet, source.startedFingerprint, { ...source.state });
+      instance.seq = source.seq;
+      instance.status = source.status;
+      // Command lists are replaced, never changed in place, when replay moves on: sharing is safe.
+      instance.expected = source.expected;
+      instance.expectedHead = source.expectedHead;
+      instance.triggerTime = source.triggerTime;
+      instance.nonDeterministic = source.nonDeterministic;
+      instance.versionSkew = source.versionSkew;
+      instance.outstanding = source.outstanding?.slice();
+      instance.outstandingKnown = source.outstandingKnown;
+      fleet.mirror.writeState(instance.row, instance.state);
+      fleet.mirror.setSeq(instance.row, instance.seq);
+    }
+    copy.lastPosition = this.lastPosition;
+    return copy;
+  }
+
   /** Marks every fleet's mirror matrix: {@link takeDeltas} then returns what changed since (a copy of the matrices is kept). */
   markDeltas(): void {
     this.deltas ??= new FleetDeltas(this.options.fleets, 'mirror');

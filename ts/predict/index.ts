@@ -1,5 +1,6 @@
 /** Public pieces of `ts/predict`: lead mode (speculating on predicted activity results) and its learned predictor. */
 export { PredictionError, SpeculationError, WhatIfError } from './errors.js';
+export { type FleetWhatIfInstance, type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './fleet-what-if.js';
 export {
   LeadMode,
   type LeadModeOptions,

@@ -14,31 +14,13 @@
  */
 import { compareRowsSync } from '../compare/backends/js.js';
 import { DEFAULT_MISSING_WEIGHT } from '../compare/comparator.js';
-import type { Command } from '../engine/commands.js';
-import { commandEvent } from '../engine/commands.js';
 import { FleetRegistry } from '../engine/fleet.js';
 import { MirrorEngine, type MirrorInstance } from '../engine/mirror-engine.js';
 import type { EventLog } from '../history/event-log.js';
-import type { HistoryEvent, Json, NewEvent } from '../history/events.js';
 import { WhatIfError } from './errors.js';
+import { applyHypothesis, type HypotheticalEvent, settleIssued, type WhatIfStep } from './hypothesis.js';
 
-/** A hypothetical inbound event. */
-export type HypotheticalEvent =
-  | { readonly type: 'ActivityCompleted'; readonly activity: string; readonly result: Json; readonly scheduledSeq?: number }
-  | { readonly type: 'ActivityFailed'; readonly activity: string; readonly error: string; readonly scheduledSeq?: number }
-  | { readonly type: 'TimerFired'; readonly timer: string }
-  | { readonly type: 'SignalReceived'; readonly name: string; readonly payload?: Json };
-
-/** One hypothetical event and what the handlers did with it. */
-export interface WhatIfStep {
-  /** The event as applied on the fork (with the seq it got there). */
-  readonly event: HistoryEvent;
-  /** The commands the handler issued for it. */
-  readonly commands: readonly Command[];
-  /** The state after it and its commands (a copy). */
-  readonly state: Readonly<Record<string, unknown>>;
-  readonly status: MirrorInstance['status'];
-}
+export type { HypotheticalEvent, WhatIfStep } from './hypothesis.js';
 
 /** What {@link whatIf} found. */
 export interface WhatIfResult {
@@ -88,20 +70,12 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   const fork = new MirrorEngine({ fleets: new FleetRegistry([real.compiled.definition]) });
   fork.apply(history);
   const instance = fork.instance(workflowId)!;
-  let time = history[history.length - 1]!.time;
+  const time = history[history.length - 1]!.time;
   // A fork point between an event and the command events its handler issued: the rest are what
   // the primary logged (or would have) next, so they are part of the state forked from.
   settleIssued(instance, fork, time);
 
-  const steps: WhatIfStep[] = [];
-  for (const hypothetical of options.events) {
-    if (instance.status !== 'running') throw new WhatIfError(workflowId, `the instance is ${instance.status} on the fork`);
-    const inbound = stored(instance, toEvent(instance, hypothetical, time));
-    fork.apply([inbound]);
-    const commands = settleIssued(instance, fork, inbound.time);
-    steps.push({ event: inbound, commands, state: { ...instance.state }, status: instance.status });
-    time = inbound.time;
-  }
+  const steps = applyHypothesis(fork, instance, options.events, time);
 
   const layout = real.compiled.layout;
   const hypotheticalRow = new Float64Array(layout.stride);
@@ -124,65 +98,4 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
     affectedFields,
     real: { seq: real.seq, state: { ...real.state } },
   };
-}
-
-/**
- * Applies the command events of the commands the instance's last handler issued and the fork has
- * not seen yet, as the primary would log them, one by one so the fork's history goes on (see the
- * module comment). Returns those commands.
- */
-function settleIssued(instance: MirrorInstance, fork: MirrorEngine, time: number): Command[] {
-  const commands = instance.expected.slice(instance.expectedHead);
-  for (const command of commands) fork.apply([stored(instance, commandEvent(command, time, time))]);
-  return commands;
-}
-
-let nextPos = 0;
-
-/** `event` as the fork's next history event of `instance`. */
-function stored(instance: MirrorInstance, event: NewEvent): HistoryEvent {
-  // Positions only order the fork's own events; they never meet the real log's.
-  nextPos++;
-  return { ...event, workflowId: instance.workflowId, seq: instance.seq + 1, pos: nextPos } as HistoryEvent;
-}
-
-/** The inbound event a hypothesis stands for, settling what is open on the fork. */
-function toEvent(instance: MirrorInstance, h: HypotheticalEvent, time: number): NewEvent {
-  const open = instance.outstanding ?? [];
-  switch (h.type) {
-    case 'ActivityCompleted':
-    case 'ActivityFailed': {
-      const scheduled = open.find(
-        (e) =>
-          e.type === 'ActivityScheduled' &&
-          e.payload.name === h.activity &&
-          (h.scheduledSeq === undefined || e.seq === h.scheduledSeq),
-      );
-      if (scheduled === undefined) {
-        throw new WhatIfError(
-          instance.workflowId,
-          `no ${h.activity} activity is open on the fork${h.scheduledSeq === undefined ? '' : ` at seq ${h.scheduledSeq}`}`,
-        );
-      }
-      return h.type === 'ActivityCompleted'
-        ? { type: 'ActivityCompleted', time, payload: { name: h.activity, scheduledSeq: scheduled.seq, result: h.result } }
-        : {
-            type: 'ActivityFailed',
-            time,
-            payload: { name: h.activity, scheduledSeq: scheduled.seq, error: h.error, attempts: 1 },
-          };
-    }
-    case 'TimerFired': {
-      const started = open.find((e) => e.type === 'TimerStarted' && e.payload.name === h.timer);
-      if (started === undefined || started.type !== 'TimerStarted')
-        throw new WhatIfError(instance.workflowId, `no timer ${h.timer} is open on the fork`);
-      return {
-        type: 'TimerFired',
-        time: Math.max(time, started.payload.fireAt),
-        payload: { name: h.timer, startedSeq: started.seq },
-      };
-    }
-    case 'SignalReceived':
-      return { type: 'SignalReceived', time, payload: { name: h.name, payload: h.payload ?? null } };
-  }
 }
