@@ -66,6 +66,8 @@ export {
   str,
 } from './workflow/fields.js';
 export {
+  IN_PROCESS_MIRROR,
+  type InstancePrediction,
   type LagReport,
   type LogOption,
   type MirrorRunStats,

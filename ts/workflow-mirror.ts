@@ -34,6 +34,7 @@ import { FleetRegistry } from './engine/fleet.js';
 import {
   type MirrorCheckpointOptions,
   MirrorEngine,
+  type MirrorInstance,
   type MirrorStats,
   type NonDeterminismFinding,
 } from './engine/mirror-engine.js';
@@ -43,6 +44,8 @@ import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
 import { type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './predict/fleet-what-if.js';
+import { LeadMode, type LeadModeOptions, type PredictionSource } from './predict/lead-mode.js';
+import type { LearnedPrediction } from './predict/learned-predictor.js';
 import { type HypotheticalEvent, type WhatIfResult, whatIf } from './predict/what-if.js';
 import { InProcessTee } from './stream/in-process-tee.js';
 import type { AnyWorkflowDefinition } from './workflow/define.js';
@@ -86,6 +89,14 @@ export interface WorkflowMirrorOptions {
     readonly sinks?: readonly AnomalySink[];
   };
   readonly onAnomaly?: (report: AnomalyReport) => void;
+  /**
+   * Lead mode (ts/predict/lead-mode.ts): the mirror speculates on each scheduled activity's
+   * predicted result and reports a real result outside its prediction (`unexpected-activity-result`)
+   * through the same sinks; `predict()` then tells what each instance expects next. Off by default:
+   * it costs the mirror about 70% of its replay speed today (bench/results/lead.md). The threshold
+   * defaults to `compare.threshold`.
+   */
+  readonly lead?: Omit<LeadModeOptions, 'threshold' | 'onAnomaly'> & { readonly threshold?: number };
   /** Errors no call waits for (a handler that threw mid-run, a stalled instance). */
   readonly onError?: (error: WorkflowMirrorError) => void;
   /** Default: the system clock. Pass a VirtualClock for tests and simulations. */
@@ -115,6 +126,27 @@ export interface MirrorRunStats {
   readonly faultsFired: readonly FiredFault[];
 }
 
+/** What {@link WorkflowMirror.predict} says of one instance. */
+export interface InstancePrediction {
+  readonly workflowId: string;
+  readonly seq: number;
+  readonly status: MirrorInstance['status'];
+  /** Activities scheduled and not settled, with their predicted results (only those lead mode could predict). */
+  readonly activities: readonly {
+    readonly activity: string;
+    readonly scheduledSeq: number;
+    readonly predicted: unknown;
+    readonly source: PredictionSource;
+    /** For a learned prediction: how many results it was learned from, and each field's spread. */
+    readonly learned?: LearnedPrediction | undefined;
+  }[];
+  /** Timers started and not fired. */
+  readonly timers: readonly { readonly name: string; readonly startedSeq: number; readonly fireAt: number }[];
+  /** The state after the predicted steps (a copy), undefined when nothing is predicted. */
+  readonly predictedState: Readonly<Record<string, unknown>> | undefined;
+  readonly steps: number;
+}
+
 /** The name under which a WorkflowMirror's own mirror reports its position to the log. */
 export const IN_PROCESS_MIRROR = 'in-process mirror';
 
@@ -132,6 +164,8 @@ export class WorkflowMirror {
   private readonly policy: ComparisonPolicy;
   /** The comparison backends in use: the fallback chain, its per-backend batch counts and failures. */
   readonly comparator: FallbackComparator;
+  /** Lead mode, when `lead` was given to {@link WorkflowMirror.open}. */
+  readonly lead: LeadMode | undefined;
   private readonly sink: AnomalyFanout;
   private readonly faultPlan: FaultPlan | undefined;
   private readonly dueRows = new Map<Fleet, Set<number>>();
@@ -178,10 +212,26 @@ export class WorkflowMirror {
       onClean: (fleet, row, seq) => this.primary.forgetDeliveries(fleet.index.idOf(row), seq),
     });
     const guardDeterminism = options.guardDeterminism ?? true;
+    this.lead =
+      options.lead === undefined
+        ? undefined
+        : new LeadMode({
+            guardDeterminism,
+            ...options.lead,
+            threshold: options.lead.threshold ?? options.compare?.threshold ?? 0,
+            onAnomaly: (report) => this.track(Promise.resolve(this.sink.write(report))),
+          });
+    const lead = this.lead;
     this.mirror = new MirrorEngine({
       fleets: this.fleets,
       guardDeterminism,
-      onApplied: (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row),
+      onApplied:
+        lead === undefined
+          ? (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row)
+          : (instance, event, fleet) => {
+              this.afterMirrorApplied(fleet, instance.row);
+              lead.onApplied(instance, event, fleet);
+            },
       onNonDeterminism: (finding) => this.track(this.raiseNonDeterminism(finding)),
       onUnapplied: (unapplied) => {
         if (unapplied.reason === 'gap') this.track(this.catchUp(unapplied.event.workflowId));
@@ -288,6 +338,42 @@ export class WorkflowMirror {
   async whatIfFleet(workflowType: string, hypothesis: FleetWhatIfOptions['hypothesis']): Promise<FleetWhatIfResult> {
     // No drain, as in whatIf.
     return fleetWhatIf({ mirror: this.mirror, workflowType, hypothesis, comparator: this.comparator });
+  }
+
+  /**
+   * What the mirror expects next for `workflowId` (needs `lead`): the activities it waits for with
+   * their predicted results and where each prediction comes from (the definition's `predict`, or
+   * the learner with its sample count and spread), the timers it waits for, and the predicted
+   * state after them (`lookahead` steps). Undefined for an unknown instance.
+   * @throws TypeError when the pair was opened without `lead`
+   */
+  predict(workflowId: string): InstancePrediction | undefined {
+    if (this.lead === undefined) throw new TypeError('predict() needs lead mode: WorkflowMirror.open({ lead: {} })');
+    const instance = this.mirror.instance(workflowId);
+    if (instance === undefined) return undefined;
+    const speculation = this.lead.speculation(instance);
+    const timers = (instance.outstanding ?? [])
+      .filter((e) => e.type === 'TimerStarted')
+      .map((e) => ({
+        name: e.type === 'TimerStarted' ? e.payload.name : '',
+        startedSeq: e.seq,
+        fireAt: e.type === 'TimerStarted' ? e.payload.fireAt : 0,
+      }));
+    return {
+      workflowId,
+      seq: instance.seq,
+      status: instance.status,
+      activities: (speculation?.pending ?? []).map((p) => ({
+        activity: p.activity,
+        scheduledSeq: p.scheduledSeq,
+        predicted: p.predicted,
+        source: p.source,
+        ...(p.source === 'learned' ? { learned: this.lead!.predictor.predict(p.activity) } : {}),
+      })),
+      timers,
+      predictedState: speculation?.state,
+      steps: speculation?.steps ?? 0,
+    };
   }
 
   /** Compares every instance of every fleet now (the final check of a run). */
