@@ -9,6 +9,7 @@ import { runDetectCommand } from './detect.js';
 import { failoverHeld, formatFailover } from './format-failover.js';
 import { formatSummary } from './format-summary.js';
 import { runStatusCommand } from './status.js';
+import { runWhatIfCommand } from './whatif.js';
 
 const HELP = `wfmirror: adaptive workflow state mirroring
 
@@ -25,6 +26,14 @@ usage:
       .wfmirror/failover.db): its epoch and last position, the primary's last heartbeat,
       and each mirror's last reported position and lag in events. Exits 1 when no mirror
       reported within --stale-ms (default 10,000): the fleet runs unmirrored.
+  wfmirror whatif --hypothesis FILE [--db FILE] [--backend NAME] [--json]
+      Replays an event log of the demo's order workflow (default .wfmirror/wfmirror.db) into
+      a mirror and runs the hypothesis in FILE on a fork: one instance ({"workflowType":
+      "order", "instance": "order-000042", "fromSeq": 3, "events": [...]}) or every instance
+      with an activity or timer open ({"workflowType": "order", "whenOpen": "dispatch",
+      "events": [{"type": "TimerFired", "timer": "dispatch"}]}). Events: ActivityCompleted
+      {activity, result}, ActivityFailed {activity, error}, TimerFired {timer}, SignalReceived
+      {name, payload}. Prints the steps or the deviating instances; nothing is written.
   wfmirror detect [--json] [--profile FILE]...
       Reads this machine (WebAssembly SIMD, WebGPU adapter, cores, memory), says which
       hardware profiles match and why, and which one is chosen with its backend order
@@ -119,6 +128,9 @@ async function main(argv: string[]): Promise<void> {
       return demo(rest);
     case 'status':
       process.exitCode = await runStatusCommand(rest, fail, (text) => process.stdout.write(text));
+      return;
+    case 'whatif':
+      process.exitCode = await runWhatIfCommand(rest, fail, (text) => process.stdout.write(text));
       return;
     case 'detect':
       process.exitCode = await runDetectCommand(rest, fail);
