@@ -21,6 +21,8 @@ import { order, simulatedOrderActivities } from '../examples/order.js';
 import { demoId, demoInput, getsDiscount } from '../ts/cli/demo-faults.js';
 import {
   type ActivityInfo,
+  CATCH_UP_CHUNK,
+  catchUp,
   defineWorkflow,
   FleetRegistry,
   f64,
@@ -40,8 +42,6 @@ const FLEET_INSTANCES = Number(process.env.BENCH_FLEET_INSTANCES ?? 100_000);
 const TAIL = 1_000;
 /** A mirror a little behind, as one following the log by polling is (the demo's: a few hundred events). */
 const SHORT_TAIL = 100;
-/** The chunk promote() reads the tail with; the replay baseline reads the log the same way. */
-const CHUNK = 10_000;
 /** Virtual time at which the fleet's primary crashes: express dispatch timers (1 min) fired, the others (1 h) not. */
 const CRASH_AT_MS = 120_000;
 const COUNTER_ID = 'counter-000001';
@@ -132,11 +132,8 @@ async function readAll(log: MemoryEventLog): Promise<HistoryEvent[]> {
 /** What a restarted worker without a warm mirror does: a fresh mirror replays the whole log. */
 async function fullReplay(log: MemoryEventLog): Promise<MirrorEngine> {
   const mirror = new MirrorEngine({ fleets: new FleetRegistry([counter]) });
-  for (;;) {
-    const events = await log.readRange(mirror.position, CHUNK);
-    if (events.length === 0) return mirror;
-    mirror.apply(events);
-  }
+  await catchUp(log, mirror);
+  return mirror;
 }
 
 /** Records one counter instance's history of `events` events (a start, then signals) through a primary. */
@@ -523,7 +520,7 @@ const result = {
     replay:
       'benny: a fresh MirrorEngine + FleetRegistry reading the whole log in 10,000-event chunks (as promote reads its tail) and applying it',
     tailEvents: TAIL,
-    chunk: CHUNK,
+    chunk: CATCH_UP_CHUNK,
   },
   sizes,
   fleet,

@@ -18,6 +18,7 @@ export { SystemClock } from './clock/system-clock.js';
 export { VirtualClock } from './clock/virtual-clock.js';
 export * from './compare/index.js';
 export type { ActivityImplementation, ActivityImplementations, ActivityInfo } from './engine/activity-runner.js';
+export { CATCH_UP_CHUNK, catchUp } from './engine/catch-up.js';
 export { type RestoredCheckpoints, restoreCheckpoints } from './engine/checkpoint.js';
 export { CheckpointOrderError, RestoreTargetError } from './engine/checkpoint-errors.js';
 export {

@@ -352,13 +352,10 @@ export class WorkflowMirror {
     const instance = this.mirror.instance(workflowId);
     if (instance === undefined) return undefined;
     const speculation = this.lead.speculation(instance);
-    const timers = (instance.outstanding ?? [])
-      .filter((e) => e.type === 'TimerStarted')
-      .map((e) => ({
-        name: e.type === 'TimerStarted' ? e.payload.name : '',
-        startedSeq: e.seq,
-        fireAt: e.type === 'TimerStarted' ? e.payload.fireAt : 0,
-      }));
+    const timers: { name: string; startedSeq: number; fireAt: number }[] = [];
+    for (const e of instance.outstanding ?? []) {
+      if (e.type === 'TimerStarted') timers.push({ name: e.payload.name, startedSeq: e.seq, fireAt: e.payload.fireAt });
+    }
     return {
       workflowId,
       seq: instance.seq,

@@ -13,9 +13,11 @@ import { order, simulatedOrderActivities } from '../../examples/order.js';
 import { assetPath } from '../assets.js';
 import { SystemClock } from '../clock/system-clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
+import { CATCH_UP_CHUNK, catchUp } from '../engine/catch-up.js';
 import { FleetRegistry } from '../engine/fleet.js';
 import { MirrorEngine } from '../engine/mirror-engine.js';
 import { PrimaryEngine } from '../engine/primary-engine.js';
+import { logProblems } from '../history/log-problems.js';
 import { MemoryEventLog } from '../history/memory-event-log.js';
 import { SqliteEventLog } from '../history/sqlite-event-log.js';
 import { FailureDetector } from '../recovery/failure-detector.js';
@@ -24,7 +26,6 @@ import { type ProtectionStatus, protectionStatusFromLog } from '../recovery/mirr
 import { startMirrorReports } from '../recovery/mirror-reports.js';
 import { type PromotionReport, promote } from '../recovery/promote.js';
 import { DEMO_START_TIME, demoId, demoInput, getsDiscount } from './demo-faults.js';
-import { logProblems } from './log-problems.js';
 
 /** Options of {@link runFailoverDemo}. */
 export interface FailoverDemoOptions {
@@ -82,7 +83,6 @@ export class FailoverDemoError extends Error {
   override readonly name = 'FailoverDemoError';
 }
 
-const CHUNK = 10_000;
 /** How often mirror-1 reads the log before the kill (ms). */
 const FOLLOW_MS = 20;
 /** How often the mirrors report their positions to the log (ms). */
@@ -125,7 +125,7 @@ export async function runFailoverDemo(options: FailoverDemoOptions): Promise<Fai
     let lastRead = 0;
     for (;;) {
       if (performance.now() - lastRead >= FOLLOW_MS) {
-        mirror.apply(await log.readRange(mirror.position, CHUNK));
+        mirror.apply(await log.readRange(mirror.position, CATCH_UP_CHUNK));
         lastRead = performance.now();
       }
       if ((await log.lastPosition()) >= killAt) break;
@@ -180,7 +180,7 @@ export async function runFailoverDemo(options: FailoverDemoOptions): Promise<Fai
     fresh.stop();
 
     const replayStarted = performance.now();
-    await replay(log, historyEvents);
+    await catchUp(log, new MirrorEngine({ fleets: new FleetRegistry([order]) }), historyEvents);
     const fullReplayMs = performance.now() - replayStarted;
     step(`full replay of the same ${historyEvents.toLocaleString('en-US')} events: ${fullReplayMs.toFixed(1)} ms`);
 
@@ -268,17 +268,6 @@ async function resendClientRequests(
     }
   }
   return { starts, signals };
-}
-
-/** A fresh mirror applying the log's first `events` events, in chunks, as a restarted worker would. */
-async function replay(log: SqliteEventLog, events: number): Promise<MirrorEngine> {
-  const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]) });
-  while (mirror.position < events) {
-    const batch = await log.readRange(mirror.position, Math.min(CHUNK, events - mirror.position));
-    if (batch.length === 0) break;
-    mirror.apply(batch);
-  }
-  return mirror;
 }
 
 function withoutPrimary(report: PromotionReport): Omit<PromotionReport, 'primary'> {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { order } from '../../examples/order.js';
 import { type BackendChoice, createComparator } from '../compare/select-backend.js';
+import { catchUp } from '../engine/catch-up.js';
 import { FleetRegistry } from '../engine/fleet.js';
 import { MirrorEngine } from '../engine/mirror-engine.js';
 import { SqliteEventLog } from '../history/sqlite-event-log.js';
@@ -87,12 +88,7 @@ export async function runWhatIf(
   const log = SqliteEventLog.open({ path: database });
   try {
     const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]) });
-    for (;;) {
-      const events = await log.readRange(mirror.position, 10_000);
-      if (events.length === 0) break;
-      mirror.apply(events);
-    }
-    const replayedEvents = mirror.stats.applied;
+    const replayedEvents = await catchUp(log, mirror);
     if (hypothesis.instance !== undefined) {
       const result = await whatIf({
         log,

@@ -107,11 +107,11 @@ export async function fleetWhatIf(options: FleetWhatIfOptions): Promise<FleetWha
 }
 
 function view(instance: MirrorInstance): FleetWhatIfInstance {
-  const open = (instance.outstanding ?? []).map((e) =>
-    e.type === 'ActivityScheduled'
-      ? { kind: 'activity' as const, name: e.payload.name, seq: e.seq }
-      : { kind: 'timer' as const, name: e.type === 'TimerStarted' ? e.payload.name : '', seq: e.seq },
-  );
+  const open: FleetWhatIfInstance['open'][number][] = [];
+  for (const e of instance.outstanding ?? []) {
+    if (e.type === 'ActivityScheduled') open.push({ kind: 'activity', name: e.payload.name, seq: e.seq });
+    else if (e.type === 'TimerStarted') open.push({ kind: 'timer', name: e.payload.name, seq: e.seq });
+  }
   return { workflowId: instance.workflowId, seq: instance.seq, status: instance.status, state: instance.state, open };
 }
 

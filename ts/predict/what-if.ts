@@ -2,15 +2,12 @@
  * What-if (issue 6, point 3, one instance): forks an instance's mirrored state, at its current seq
  * or a past one, applies hypothetical events with the same handlers, and says what would have
  * happened: the states, the commands that would be issued, and how far the end differs from the
- * real path. The fork is a MirrorEngine of its own on fleets of its own, rebuilt from the log's
- * history of the instance; it has no primary, appends nothing and runs no activity, so nothing of
+ * real path. The fork is a MirrorEngine of its own on fleets of its own: a copy of the mirror's
+ * instance when forked now, else rebuilt from the log's history of the instance; it has no primary, appends nothing and runs no activity, so nothing of
  * it reaches the real primary, the log or an activity, and it is garbage once this returns.
  *
- * A mirror only checks commands against the history; here there is no history after the fork
- * point, so after each hypothetical event the commands its handler issued are turned into their
- * command events (as the primary would log them) and applied too. Later hypothetical events can
- * then settle those commands: an `ActivityCompleted` names its activity and, when several of the
- * same name are open, the `scheduledSeq`; a `TimerFired` names its timer.
+ * How hypothetical events settle open commands, and why the commands they issue are applied as
+ * command events, is in hypothesis.ts.
  */
 import { compareRowsSync } from '../compare/backends/js.js';
 import { DEFAULT_MISSING_WEIGHT } from '../compare/comparator.js';
@@ -63,14 +60,25 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || fromSeq > real.seq) {
     throw new WhatIfError(workflowId, `fromSeq must be an integer from 1 to ${real.seq}, got ${String(fromSeq)}`);
   }
-  const history = await options.log.readInstance(workflowId, 1, fromSeq);
-  if (history.length !== fromSeq) {
-    throw new WhatIfError(workflowId, `the log holds ${history.length} of the first ${fromSeq} events`);
+  const fleets = new FleetRegistry([real.compiled.definition]);
+  let fork: MirrorEngine;
+  let time: number;
+  if (fromSeq === real.seq && real.outstandingKnown) {
+    // From now: a copy of the mirror's instance, no log read.
+    fork = options.mirror.fork(fleets, [workflowId]);
+    time = real.triggerTime;
+  } else {
+    // From the past, or for an instance restored from a checkpoint (its open commands are not
+    // held): rebuilt from the log.
+    const history = await options.log.readInstance(workflowId, 1, fromSeq);
+    if (history.length !== fromSeq) {
+      throw new WhatIfError(workflowId, `the log holds ${history.length} of the first ${fromSeq} events`);
+    }
+    fork = new MirrorEngine({ fleets });
+    fork.apply(history);
+    time = history[history.length - 1]!.time;
   }
-  const fork = new MirrorEngine({ fleets: new FleetRegistry([real.compiled.definition]) });
-  fork.apply(history);
   const instance = fork.instance(workflowId)!;
-  const time = history[history.length - 1]!.time;
   // A fork point between an event and the command events its handler issued: the rest are what
   // the primary logged (or would have) next, so they are part of the state forked from.
   settleIssued(instance, fork, time);

@@ -4,6 +4,7 @@
  * this process or another) restores matrices and instances without replaying the log, then
  * applies what the log holds after the checkpoint's position and follows the log from there.
  */
+import { catchUp } from '../engine/catch-up.js';
 import type { FleetRegistry } from '../engine/fleet.js';
 import { MirrorEngine, type MirrorEngineOptions } from '../engine/mirror-engine.js';
 import type { EventLog } from '../history/event-log.js';
@@ -28,8 +29,6 @@ export interface FreshMirror {
   stop(): void;
 }
 
-const CHUNK = 10_000;
-
 /**
  * Restores a mirror from `checkpoints`, catches it up on the log and subscribes it.
  * @throws what MirrorEngine.restore throws for bad checkpoints; the log's errors while catching up
@@ -45,14 +44,9 @@ export async function startMirrorFromCheckpoint(options: FreshMirrorOptions): Pr
     if (held !== undefined) held.push([...events]);
     else mirror.apply(events);
   });
-  let caughtUp = 0;
+  let caughtUp: number;
   try {
-    for (;;) {
-      const events = await log.readRange(mirror.position, CHUNK);
-      if (events.length === 0) break;
-      mirror.apply(events);
-      caughtUp += events.length;
-    }
+    caughtUp = await catchUp(log, mirror);
   } catch (error) {
     unsubscribe();
     throw error;

@@ -46,13 +46,12 @@ export async function protectionStatus(
     epoch,
     logPosition,
     state: mirrors.length > 0 ? 'mirrored' : 'unmirrored',
-    mirrors: mirrors.map(({ name, mirror }) => ({
-      name,
-      position: mirror.position,
-      logPosition,
-      lag: Math.max(0, logPosition - mirror.position),
-    })),
+    mirrors: mirrors.map(({ name, mirror }) => lagOf(name, mirror.position, logPosition)),
   };
+}
+
+function lagOf(name: string, position: number, logPosition: number): MirrorLag {
+  return { name, position, logPosition, lag: Math.max(0, logPosition - position) };
 }
 
 /** Options of {@link protectionStatusFromLog}. */
@@ -73,10 +72,7 @@ export async function protectionStatusFromLog(log: FencedLog, options: StatusFro
   const now = options.now ?? Date.now();
   const [logPosition, epoch, reports] = await Promise.all([log.lastPosition(), log.epoch(), log.mirrorPositions()]);
   const mirrors = reports.map((r) => ({
-    name: r.name,
-    position: r.position,
-    logPosition,
-    lag: Math.max(0, logPosition - r.position),
+    ...lagOf(r.name, r.position, logPosition),
     reportedAt: r.time,
     stale: now - r.time > staleAfterMs,
   }));

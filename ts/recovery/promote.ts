@@ -15,6 +15,7 @@
 import type { WorkflowMirrorError } from '../base-error.js';
 import type { Clock } from '../clock/clock.js';
 import type { ActivityImplementations } from '../engine/activity-runner.js';
+import { catchUp } from '../engine/catch-up.js';
 import type { Command } from '../engine/commands.js';
 import { FleetDeltas, type FleetRegistry } from '../engine/fleet.js';
 import type { MirrorEngine, MirrorInstance } from '../engine/mirror-engine.js';
@@ -89,7 +90,6 @@ export interface PromotionReport {
   readonly durationMs: number;
 }
 
-const TAIL_CHUNK = 10_000;
 const NONE: readonly HistoryEvent[] = Object.freeze([]);
 const NONE_ISSUED: readonly Command[] = Object.freeze([]);
 
@@ -111,7 +111,7 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
   const drift = new FleetDeltas(mirror.fleets, 'mirror');
   drift.mark();
   // Catch up while the old primary may still write: the tail after the claim is then short.
-  const before = await applyTail(log, mirror);
+  const before = await catchUp(log, mirror);
   const caughtUpFirst = before > (options.maxLag ?? 1_000);
 
   let epoch: number;
@@ -126,7 +126,7 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     }
   }
   try {
-    const after = await applyTail(log, mirror);
+    const after = await catchUp(log, mirror);
     const fieldsChanged = drift.take().reduce((sum, d) => sum + d.fields.length, 0);
     const primary = new PrimaryEngine({
       log,
@@ -193,17 +193,6 @@ export async function promote(options: PromoteOptions): Promise<PromotionReport>
     };
   } catch (error) {
     throw new PromotionIncompleteError(epoch, error);
-  }
-}
-
-/** Applies what the log holds after the mirror's position; returns how many events that was. */
-async function applyTail(log: FencedLog, mirror: MirrorEngine): Promise<number> {
-  let applied = 0;
-  for (;;) {
-    const events = await log.readRange(mirror.position, TAIL_CHUNK);
-    if (events.length === 0) return applied;
-    mirror.apply(events);
-    applied += events.length;
   }
 }
 

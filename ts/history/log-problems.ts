@@ -1,8 +1,8 @@
 /**
- * What is wrong with a finished run's log, if anything: the demo's failover checks its log with it
- * (an outcome lost or written twice across the crash would show here).
+ * What is wrong with a finished run's log, if anything: the demo's failover and the crash test
+ * check their logs with it (an outcome lost or written twice across a crash would show here).
  */
-import type { HistoryEvent } from '../history/events.js';
+import type { HistoryEvent } from './events.js';
 
 /**
  * Per instance: seqs 1, 2, 3, ... in log order; every scheduled activity settled exactly once;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logProblems } from '../../ts/cli/log-problems.js';
+import { logProblems } from '../../ts/history/log-problems.js';
 import type { HistoryEvent } from '../../ts/index.js';
 
 let pos = 0;
