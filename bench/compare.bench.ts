@@ -11,7 +11,7 @@
  * as a fleet created with that backend is, so they compare in place. Every case writes its result
  * into reused output arrays (CompareOptions.output). Every backend's answer is
  * checked against the js reference before it is timed.
- * Writes bench/results/compare.json and compare.md.
+ * Writes bench/results/compare.json and compare.md (compare-TAG.* with BENCH_TAG=TAG, e.g. nvidia-h100).
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,6 +30,7 @@ import { rooflineModule, singleThreadRoofline, ThreadedRoofline } from './roofli
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const FIELDS = Number(process.env.BENCH_FIELDS ?? 32);
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
+const TAG = process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : '';
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
 const caseOptions = { minSamples: 5, maxTime: 3, onStart: collectGarbage } as { minSamples: number; maxTime: number };
 /** The GPU backends' documented relative deviation bound is far below this (exact masks always). */
@@ -232,7 +233,7 @@ const result = {
   ratios,
   notRun,
 };
-writeFileSync(new URL('../../bench/results/compare.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(new URL(`../../bench/results/compare${TAG}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -264,6 +265,6 @@ const md = [
   ...table(stressed[0]?.fleet ?? 'stressed', stressed, ratios.stressed),
   ...(notRun.length > 0 ? ['Not run here:', ...notRun.map((n) => `- ${n.backend}: ${n.reason}`), ''] : []),
 ].join('\n');
-writeFileSync(new URL('../../bench/results/compare.md', import.meta.url), md);
+writeFileSync(new URL(`../../bench/results/compare${TAG}.md`, import.meta.url), md);
 console.log(md);
 process.exit(0);

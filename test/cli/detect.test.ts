@@ -68,11 +68,11 @@ describe('wfmirror detect (in process, with a fake H100 host)', () => {
     });
     expect(report.chosen).toMatchObject({
       name: 'nvidia-h100',
-      backendOrder: ['webgpu', 'piscina', 'wasm-simd', 'wasm-scalar', 'js'],
+      backendOrder: ['piscina', 'wasm-simd', 'webgpu', 'wasm-scalar', 'js'],
       cpuBackend: 'piscina',
-      crossoverRows: 65536,
+      crossoverRows: 0,
       workers: null,
-      measuredAt: null,
+      measuredAt: '2026-11-26T10:38:58.045Z',
     });
     expect(report.chosen.file).toMatch(/hardware-profiles[/\\]nvidia-h100\.json$/);
     expect(report.profiles[0]?.name).toBe('nvidia-h100');
@@ -92,8 +92,8 @@ describe('wfmirror detect (in process, with a fake H100 host)', () => {
     expect(text).toMatch(/\* nvidia-h100\s+priority 100\s+matches: GPU vendor is "nvidia"/);
     expect(text).toMatch(/ {3}nvidia-h200\s+priority 100\s+no: GPU "NVIDIA H100 80GB HBM3" does not include "H200"/);
     expect(text).toContain('chosen: nvidia-h100 (hardware-profiles/nvidia-h100.json)');
-    expect(text).toContain('backend order  webgpu > piscina > wasm-simd > wasm-scalar > js');
-    expect(text).toContain('batches        below 65,536 rows: piscina; from 65,536 rows: webgpu');
+    expect(text).toContain('backend order  piscina > wasm-simd > webgpu > wasm-scalar > js');
+    expect(text).toContain('batches        every batch starts on piscina (the first backend runs on the CPU)');
     expect(text).toContain('piscina        one worker per core (16), at least 32,768 rows per worker');
   });
 

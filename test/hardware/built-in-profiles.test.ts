@@ -28,9 +28,14 @@ describe('built-in hardware profiles', () => {
     const loaded = loadBuiltInProfiles();
     expect(loaded).toHaveLength(files.length);
     for (const { profile } of loaded) {
-      // None has been through `wfmirror calibrate` yet; a profile must not pretend otherwise.
-      expect(profile.measured, profile.name).toBeUndefined();
-      expect(profile.description, profile.name).toMatch(/not measured|expected|guess/i);
+      // Measured ones carry calibrate's timings; the others must not pretend to be measured.
+      if (profile.name === 'nvidia-h100') {
+        expect(profile.measured?.timings.length, profile.name).toBeGreaterThan(0);
+        expect(profile.description, profile.name).toMatch(/measured on 2026-11-26/);
+      } else {
+        expect(profile.measured, profile.name).toBeUndefined();
+        expect(profile.description, profile.name).toMatch(/not measured|expected|guess/i);
+      }
     }
   });
 
@@ -40,11 +45,13 @@ describe('built-in hardware profiles', () => {
     expect(software !== undefined && cpuBackendOf(software)).toBe(software?.backendOrder[0]);
   });
 
-  it('send large batches to the GPU first on the hardware-GPU profiles', () => {
+  // Measured on an H100 (bench/results/compare-nvidia-h100.md): packing and uploading host matrices
+  // for a plain compare() costs far more than comparing them on the CPU, on any card.
+  it('keep plain comparisons on the CPU on the hardware-GPU profiles, with webgpu still in the order', () => {
     for (const name of ['nvidia-h100', 'nvidia-h200', 'apple-silicon', 'generic-gpu']) {
       const profile = loadBuiltInProfiles().find((p) => p.profile.name === name)?.profile;
-      expect(profile?.backendOrder[0], name).toBe('webgpu');
-      expect(profile?.crossoverRows, name).toBeGreaterThan(0);
+      expect(profile !== undefined && isGpuBackend(profile.backendOrder[0]!), name).toBe(false);
+      expect(profile?.backendOrder, name).toContain('webgpu');
       expect(profile?.match.softwareGpu, name).toBe(false);
     }
     for (const name of ['cpu-scalar', 'cpu-simd', 'cpu-multicore']) {

@@ -10,7 +10,12 @@ function builtIn(name: string): HardwareProfile {
 }
 
 describe('what a profile means for a batch', () => {
-  const h100 = builtIn('nvidia-h100');
+  // A calibrated profile where the GPU won from 65,536 rows (the built-in ones keep compare() on the CPU).
+  const h100: HardwareProfile = {
+    ...builtIn('nvidia-h100'),
+    backendOrder: ['webgpu', 'piscina', 'wasm-simd', 'wasm-scalar', 'js'],
+    crossoverRows: 65536,
+  };
 
   it('keeps batches below the crossover on the CPU backends, larger ones start on the GPU', () => {
     expect(backendForRows(h100, h100.crossoverRows - 1)).toBe('piscina');

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs on the lent NVIDIA machine, from the repository root, with .gpu/ (scripts/gpu-pack.sh) and
+# .gl/ (Debian's libvulkan1, in case the machine has no Vulkan loader) carried. Stages, each with
+# its own time limit so that one stuck stage leaves the others' results: detect, the resident-fleet
+# benchmark, the comparator benchmark with the CPU baselines, the WebGPU/gpu.js/hardware tests,
+# calibrate. Everything lands in $OUT (log.txt holds the whole output). See docs/GPU.md.
+set -u
+OUT=${OUT:-/tmp/gpu-out}
+TAG=${GPU_TAG:-nvidia-h100}
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+start=$(date +%s)
+stage() { echo "=== [$(($(date +%s) - start)) s] $*"; }
+unxz_to() { xz -dc "$1" > "$2" 2>/dev/null || python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; }
+
+stage "setup"
+mkdir -p /tmp/gpunode node_modules/webgpu/dist/linux-x64
+unxz_to .gpu/node.xz /tmp/gpunode/node && chmod +x /tmp/gpunode/node
+export PATH=/tmp/gpunode:$PATH
+unxz_to .gpu/tree.tar.xz /tmp/tree.tar && tar -xf /tmp/tree.tar && rm /tmp/tree.tar
+unxz_to .gpu/dawn.node.xz node_modules/webgpu/dist/linux-x64/dawn.node
+# Built files newer than the copied sources, so the tests' global setup does not rebuild.
+find dist build -type f -exec touch {} +
+if ! ldconfig -p | grep -q 'libvulkan.so.1' || ! ldconfig -p | grep -q 'libGLdispatch.so.0'; then
+  echo "no Vulkan loader or no libglvnd: unpacking .gl/"
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES=$icd
+egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
+glx=$(ldconfig -p | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')
+[ -n "$glx" ] && ldd "$glx" | grep -i "not found"
+node --version; nvidia-smi -L; nproc; free -g | head -2
+echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
+
+stage "detect"
+timeout 60 node dist/ts/cli/main.js detect --json > "$OUT/detect.json"; echo "detect rc=$?"
+timeout 30 node dist/ts/cli/main.js detect
+# Without an NVIDIA adapter the rest would only repeat the CPU runs: stop and keep the time.
+grep -q '"vendor": "nvidia"' "$OUT/detect.json" || { stage "no NVIDIA adapter: stopping"; exit 3; }
+
+stage "resident-fleet benchmark, 1M x 32"
+BENCH_TAG=$TAG timeout 120 node --expose-gc --max-old-space-size=16384 dist/bench/gpu-resident.bench.js; echo "rc=$?"
+cp bench/results/gpu-resident-"$TAG".* "$OUT"/ 2>/dev/null
+
+stage "comparator benchmark, 1M x 32, CPU baselines in the same run"
+BENCH_TAG=$TAG timeout 240 node --expose-gc --max-old-space-size=16384 dist/bench/compare.bench.js; echo "rc=$?"
+cp bench/results/compare-"$TAG".* "$OUT"/ 2>/dev/null
+
+stage "WebGPU, gpu.js and hardware tests (WebGPU required)"
+WFMIRROR_REQUIRE_WEBGPU=1 timeout 150 node node_modules/vitest/vitest.mjs run \
+  test/compare/webgpu-conformance.test.ts test/compare/webgpu-resident.test.ts \
+  test/compare/gpujs-conformance.test.ts test/hardware; echo "tests rc=$?"
+
+stage "calibrate"
+timeout 90 node dist/ts/cli/main.js calibrate --out "$OUT/$TAG-calibrated.json"; echo "calibrate rc=$?"
+stage "done"

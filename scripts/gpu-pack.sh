@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Packs what the NVIDIA machine lent by the `device` tool needs into .gpu/ (ignored by git, carried
+# by the run): that machine has Vulkan drivers but no Node.js and no network, and at most 64 MiB
+# travel with the tree. Node itself (xz: ~24 MB), Dawn's dawn.node alone of the webgpu package
+# (xz: ~5 MB), and node_modules without the build-only tools, with dist/ and build/ (xz: ~13 MB).
+# Run after `npm run build`; then scripts/gpu-device-run.sh runs there. See docs/GPU.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .gpu
+xz -9 -T0 -c "$(command -v node)" > .gpu/node.xz
+xz -9 -T0 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz
+tar -cf - \
+  --exclude=node_modules/webgpu/dist --exclude=node_modules/webgpu/build \
+  --exclude=node_modules/typescript --exclude=node_modules/binaryen --exclude=node_modules/assemblyscript \
+  --exclude=node_modules/@biomejs --exclude=node_modules/@types \
+  --exclude=node_modules/better-sqlite3/deps --exclude=node_modules/better-sqlite3/src \
+  --exclude='node_modules/better-sqlite3/build/Release/obj*' \
+  node_modules dist build | xz -6 -T0 > .gpu/tree.tar.xz
+du -ch .gpu/* | tail -1
