@@ -7,6 +7,10 @@
 set -u
 OUT=${OUT:-/tmp/gpu-out}
 TAG=${GPU_TAG:-nvidia-h100}
+# Which stages run (GPU_STAGES, default all): detect resident compare tests calibrate; resident4m
+# (the resident benchmark on 4,000,000 rows) only when named.
+STAGES=" ${GPU_STAGES:-detect resident compare tests calibrate} "
+want() { [[ "$STAGES" == *" $1 "* ]]; }
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 start=$(date +%s)
@@ -41,19 +45,33 @@ timeout 30 node dist/ts/cli/main.js detect
 # Without an NVIDIA adapter the rest would only repeat the CPU runs: stop and keep the time.
 grep -q '"vendor": "nvidia"' "$OUT/detect.json" || { stage "no NVIDIA adapter: stopping"; exit 3; }
 
-stage "resident-fleet benchmark, 1M x 32"
-BENCH_TAG=$TAG timeout 120 node --expose-gc --max-old-space-size=16384 dist/bench/gpu-resident.bench.js; echo "rc=$?"
-cp bench/results/gpu-resident-"$TAG".* "$OUT"/ 2>/dev/null
+if want resident; then
+  stage "resident-fleet benchmark, 1M x 32"
+  BENCH_TAG=$TAG timeout 120 node --expose-gc --max-old-space-size=16384 dist/bench/gpu-resident.bench.js; echo "rc=$?"
+  cp bench/results/gpu-resident-"$TAG".* "$OUT"/ 2>/dev/null
+fi
 
-stage "comparator benchmark, 1M x 32, CPU baselines in the same run"
-BENCH_TAG=$TAG timeout 240 node --expose-gc --max-old-space-size=16384 dist/bench/compare.bench.js; echo "rc=$?"
-cp bench/results/compare-"$TAG".* "$OUT"/ 2>/dev/null
+if want compare; then
+  stage "comparator benchmark, 1M x 32, CPU baselines in the same run"
+  BENCH_TAG=$TAG timeout 240 node --expose-gc --max-old-space-size=16384 dist/bench/compare.bench.js; echo "rc=$?"
+  cp bench/results/compare-"$TAG".* "$OUT"/ 2>/dev/null
+fi
 
-stage "WebGPU, gpu.js and hardware tests (WebGPU required)"
-WFMIRROR_REQUIRE_WEBGPU=1 timeout 150 node node_modules/vitest/vitest.mjs run \
-  test/compare/webgpu-conformance.test.ts test/compare/webgpu-resident.test.ts \
-  test/compare/gpujs-conformance.test.ts test/hardware; echo "tests rc=$?"
+if want tests; then
+  stage "WebGPU, gpu.js and hardware tests (WebGPU required)"
+  WFMIRROR_REQUIRE_WEBGPU=1 timeout 150 node node_modules/vitest/vitest.mjs run \
+    test/compare/webgpu-conformance.test.ts test/compare/webgpu-resident.test.ts \
+    test/compare/gpujs-conformance.test.ts test/hardware; echo "tests rc=$?"
+fi
 
-stage "calibrate"
-timeout 90 node dist/ts/cli/main.js calibrate --out "$OUT/$TAG-calibrated.json"; echo "calibrate rc=$?"
+if want calibrate; then
+  stage "calibrate"
+  timeout 90 node dist/ts/cli/main.js calibrate --out "$OUT/$TAG-calibrated.json"; echo "calibrate rc=$?"
+fi
+
+if want resident4m; then
+  stage "resident-fleet benchmark, 4M x 32"
+  BENCH_ROWS=4000000 BENCH_TAG=$TAG-4m timeout 200 node --expose-gc --max-old-space-size=32768 dist/bench/gpu-resident.bench.js; echo "rc=$?"
+  cp bench/results/gpu-resident-"$TAG"-4m.* "$OUT"/ 2>/dev/null
+fi
 stage "done"

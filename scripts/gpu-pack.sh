@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .gpu
-xz -9 -T0 -c "$(command -v node)" > .gpu/node.xz
-xz -9 -T0 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz
+# Node and Dawn change rarely and take most of the packing time: packed again only when newer.
+[ .gpu/node.xz -nt "$(command -v node)" ] || xz -9 -T0 -c "$(command -v node)" > .gpu/node.xz
+[ .gpu/dawn.node.xz -nt node_modules/webgpu/dist/linux-x64/dawn.node ] ||
+  xz -9 -T0 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz
 tar -cf - \
   --exclude=node_modules/webgpu/dist --exclude=node_modules/webgpu/build \
   --exclude=node_modules/typescript --exclude=node_modules/binaryen --exclude=node_modules/assemblyscript \

@@ -36,6 +36,8 @@ export class ResidentStore {
   private scatterGroups = new Map<GPUBuffer, GPUBindGroup>();
   private scatterBound: readonly GPUBuffer[] = [];
   private staging = new Float32Array(0);
+  /** One bit per value slot, for the duplicate check of applyDeltas (allocated on first use). */
+  private seen: Uint32Array | undefined;
 
   constructor(
     private readonly ctx: WebGpuContext,
@@ -106,7 +108,8 @@ export class ResidentStore {
    */
   applyDeltas(side: ResidentSide, rowIndex: Uint32Array, fieldIndex: Uint32Array, values: Float64Array): Promise<void> {
     const n = this.fieldCount;
-    const kept = lastWrites(rowIndex, fieldIndex, n);
+    this.seen ??= new Uint32Array(Math.ceil((this.capacity * n) / 32));
+    const kept = lastWrites(rowIndex, fieldIndex, n, this.seen);
     const held = this.held[side];
     const rowsPerSegment = this.segments[0]!.rows;
     // Deltas per segment, counted first so each segment's arrays are filled in place.
@@ -213,18 +216,27 @@ export class ResidentStore {
 
 /**
  * The deltas to apply, as indices into the batch in batch order: every delta when no field is
- * written twice (checked on a sorted copy of the slots, natively sorted), else the last delta of
- * each field.
+ * written twice, else the last delta of each field. The check marks each delta's slot in `seen`
+ * (one bit per value slot of the fleet, all clear between calls) and clears the marks again: linear
+ * in the batch, where sorting a copy of the slots cost 15 ms for 160,000 deltas.
  */
-function lastWrites(rowIndex: Uint32Array, fieldIndex: Uint32Array, fieldCount: number): Uint32Array {
+function lastWrites(rowIndex: Uint32Array, fieldIndex: Uint32Array, fieldCount: number, seen: Uint32Array): Uint32Array {
   const count = rowIndex.length;
-  const slots = new Float64Array(count);
-  for (let i = 0; i < count; i++) slots[i] = rowIndex[i]! * fieldCount + fieldIndex[i]!;
-  const sorted = slots.slice().sort();
   let duplicates = false;
-  for (let i = 1; i < count && !duplicates; i++) duplicates = sorted[i] === sorted[i - 1];
-  if (!duplicates) return Uint32Array.from({ length: count }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const slot = rowIndex[i]! * fieldCount + fieldIndex[i]!;
+    const word = Math.floor(slot / 32);
+    const bit = 1 << (slot - word * 32);
+    if ((seen[word]! & bit) !== 0) duplicates = true;
+    seen[word]! |= bit;
+  }
+  for (let i = 0; i < count; i++) seen[Math.floor((rowIndex[i]! * fieldCount + fieldIndex[i]!) / 32)] = 0;
+  if (!duplicates) {
+    const all = new Uint32Array(count);
+    for (let i = 0; i < count; i++) all[i] = i;
+    return all;
+  }
   const last = new Map<number, number>();
-  for (let i = 0; i < count; i++) last.set(slots[i]!, i);
+  for (let i = 0; i < count; i++) last.set(rowIndex[i]! * fieldCount + fieldIndex[i]!, i);
   return Uint32Array.from([...last.values()].sort((a, b) => a - b));
 }
