@@ -46,7 +46,7 @@ for (const lookahead of [1, 3]) {
   cases[LEAD(lookahead)] = () => {
     // The learner is fresh each run, as for a mirror that starts with no history of results.
     const lead = new LeadMode({ threshold: 0.5, lookahead });
-    const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]), onApplied: lead.onApplied });
+    const mirror = new MirrorEngine({ fleets: new FleetRegistry([order]), ...lead.hooks });
     mirror.apply(history);
     if (mirror.stats.applied !== history.length) throw new Error('replay lost events');
     last = lead;

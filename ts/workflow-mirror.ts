@@ -5,6 +5,12 @@
  * the detector raises reports to the configured sinks.
  */
 
+import {
+  AdaptiveTolerance,
+  type AdaptiveToleranceOptions,
+  type LearningPauseEvent,
+  type ToleranceChange,
+} from './anomaly/adaptive-tolerance.js';
 import { callbackSink } from './anomaly/callback-sink.js';
 import { ComparisonPolicy, type ComparisonSchedule } from './anomaly/comparison-policy.js';
 import {
@@ -73,6 +79,14 @@ export interface WorkflowMirrorOptions {
     readonly threshold?: number;
     readonly severity?: SeverityBands;
     readonly missingWeight?: number;
+    /**
+     * Learn each numeric field's benign drift and raise its tolerance to cover it, within bounds
+     * (ts/anomaly/adaptive-tolerance.ts): after each fleet round, the aligned rows are sampled.
+     * Learning pauses (past a field's calibration window) while the fleet has an anomaly open; every
+     * change is kept in {@link WorkflowMirror.toleranceChanges} with its reason. The tolerances
+     * changed are the pair's own (its fleets' layouts), used by every comparison and lead mode.
+     */
+    readonly adaptiveTolerance?: Omit<AdaptiveToleranceOptions, 'paused' | 'fieldNames'>;
   };
   /**
    * Which comparison backend runs the batches: `{ backend: 'auto' }` (default) follows the hardware
@@ -93,7 +107,7 @@ export interface WorkflowMirrorOptions {
    * Lead mode (ts/predict/lead-mode.ts): the mirror speculates on each scheduled activity's
    * predicted result and reports a real result outside its prediction (`unexpected-activity-result`)
    * through the same sinks; `predict()` then tells what each instance expects next. Off by default:
-   * it costs the mirror about 70% of its replay speed today (bench/results/lead.md). The threshold
+   * it costs the mirror some of its replay speed (bench/results/lead.md). The threshold
    * defaults to `compare.threshold`.
    */
   readonly lead?: Omit<LeadModeOptions, 'threshold' | 'onAnomaly'> & { readonly threshold?: number };
@@ -147,6 +161,9 @@ export interface InstancePrediction {
   readonly steps: number;
 }
 
+/** Tolerance changes kept by a pair (the newest). */
+const MAX_TOLERANCE_CHANGES = 1_000;
+
 /** The name under which a WorkflowMirror's own mirror reports its position to the log. */
 export const IN_PROCESS_MIRROR = 'in-process mirror';
 
@@ -166,6 +183,9 @@ export class WorkflowMirror {
   readonly comparator: FallbackComparator;
   /** Lead mode, when `lead` was given to {@link WorkflowMirror.open}. */
   readonly lead: LeadMode | undefined;
+  /** Tolerance changes made by adaptive tolerance (`compare.adaptiveTolerance`), the newest 1,000. */
+  readonly toleranceChanges: (ToleranceChange & { readonly workflowType: string })[] = [];
+  private readonly adaptive = new Map<Fleet, AdaptiveTolerance>();
   private readonly sink: AnomalyFanout;
   private readonly faultPlan: FaultPlan | undefined;
   private readonly dueRows = new Map<Fleet, Set<number>>();
@@ -211,6 +231,26 @@ export class WorkflowMirror {
       describe: (fleet, side, workflowId, field, encoded) => this.describeField(fleet, side, workflowId, field, encoded),
       onClean: (fleet, row, seq) => this.primary.forgetDeliveries(fleet.index.idOf(row), seq),
     });
+    const adaptive = options.compare?.adaptiveTolerance;
+    if (adaptive !== undefined) {
+      for (const fleet of this.fleets.all()) {
+        const workflowType = fleet.compiled.name;
+        this.adaptive.set(
+          fleet,
+          new AdaptiveTolerance(fleet.compiled.layout, {
+            ...adaptive,
+            fieldNames: fleet.compiled.layout.names,
+            paused: () => this.detector.openCount(workflowType) > 0,
+            onChange: (change) => {
+              this.toleranceChanges.push({ ...change, workflowType });
+              if (this.toleranceChanges.length > MAX_TOLERANCE_CHANGES) this.toleranceChanges.shift();
+              adaptive.onChange?.(change);
+            },
+            onPauseChange: (event: LearningPauseEvent) => adaptive.onPauseChange?.(event),
+          }),
+        );
+      }
+    }
     const guardDeterminism = options.guardDeterminism ?? true;
     this.lead =
       options.lead === undefined
@@ -225,6 +265,7 @@ export class WorkflowMirror {
     this.mirror = new MirrorEngine({
       fleets: this.fleets,
       guardDeterminism,
+      ...(lead === undefined ? {} : { onBeforeApply: lead.onBeforeApply }),
       onApplied:
         lead === undefined
           ? (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row)
@@ -365,7 +406,7 @@ export class WorkflowMirror {
         scheduledSeq: p.scheduledSeq,
         predicted: p.predicted,
         source: p.source,
-        ...(p.source === 'learned' ? { learned: this.lead!.predictor.predict(p.activity) } : {}),
+        ...(p.source === 'learned' ? { learned: this.lead!.predictor.predict(p.activity, p.input) } : {}),
       })),
       timers,
       predictedState: speculation?.state,
@@ -377,7 +418,7 @@ export class WorkflowMirror {
   async compareAll(): Promise<ComparisonRound[]> {
     await this.drain();
     const rounds: ComparisonRound[] = [];
-    for (const fleet of this.fleets.all()) rounds.push(await this.detector.compareFleet(this.detectorFleet(fleet)));
+    for (const fleet of this.fleets.all()) rounds.push(await this.compareFleet(fleet));
     await this.sink.flush();
     return rounds;
   }
@@ -479,6 +520,18 @@ export class WorkflowMirror {
     if (round instanceof Promise) this.track(round);
   }
 
+  /** One fleet round, then adaptive tolerance learns from the rows it found aligned. */
+  private compareFleet(fleet: Fleet): Promise<ComparisonRound> {
+    const round = this.detector.compareFleet(this.detectorFleet(fleet));
+    const adaptive = this.adaptive.get(fleet);
+    // No extra turn when nothing learns: a round's timing against the engines stays as it was.
+    if (adaptive === undefined) return round;
+    return round.then((done) => {
+      adaptive.observe(fleet.primary, fleet.mirror, { start: 0, count: fleet.index.size });
+      return done;
+    });
+  }
+
   private requestRound(): void {
     if (this.roundRunning) {
       this.roundAgain = true;
@@ -493,7 +546,7 @@ export class WorkflowMirror {
       do {
         this.roundAgain = false;
         this.policy.roundStarted();
-        for (const fleet of this.fleets.all()) await this.detector.compareFleet(this.detectorFleet(fleet));
+        for (const fleet of this.fleets.all()) await this.compareFleet(fleet);
       } while (this.roundAgain);
     } finally {
       this.roundRunning = false;

@@ -70,6 +70,7 @@ describe('SqliteAnomalyStore', () => {
       'unexpected-activity-result': 0,
       'state-written-outside-handler': 0,
       unknown: 3,
+      'history-limit': 0,
     });
   });
 

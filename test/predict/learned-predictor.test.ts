@@ -59,6 +59,34 @@ describe('LearnedPredictor', () => {
     }
   });
 
+  it('learns per input: a result that follows from the input is predicted and judged by that input', () => {
+    const p = new LearnedPredictor();
+    for (let i = 0; i < 25; i++) {
+      p.observe('ship', { carrier: 'air' }, { express: true });
+      p.observe('ship', { carrier: 'ground' }, { express: false });
+    }
+    expect(p.predict('ship', { express: true })?.value).toEqual({ carrier: 'air' });
+    expect(p.predict('ship', { express: false })?.value).toEqual({ carrier: 'ground' });
+    expect(p.predict('ship', { express: false })?.samples).toBe(25);
+    expect(p.outliers('ship', { carrier: 'ground' }, {}, { express: false })).toEqual([]);
+    expect(p.outliers('ship', { carrier: 'ground' }, {}, { express: true })).toEqual([
+      { field: 'carrier', actual: 'ground', why: 'a value never seen before' },
+    ]);
+    // An input never seen, or one with too few results of its own, is judged by the activity as a whole.
+    expect(p.predict('ship', { express: null })?.samples).toBe(50);
+    expect(p.outliers('ship', { carrier: 'ground' }, {}, { express: null })).toEqual([]);
+  });
+
+  it('calls a new category value rare only after enough results (its chance ~ 1 / (n + 1) below minShare)', () => {
+    const p = new LearnedPredictor();
+    for (let i = 0; i < 18; i++) p.observe('a', 'x');
+    expect(p.outliers('a', 'y', { minShare: 0.05 })).toEqual([]);
+    p.observe('a', 'x');
+    expect(p.outliers('a', 'y', { minShare: 0.05 })).toEqual([
+      { field: ROOT_FIELD, actual: 'y', why: 'a value never seen before' },
+    ]);
+  });
+
   it('says which option is wrong', () => {
     expect(() => new LearnedPredictor({ minSamples: 0 })).toThrow('options.minSamples must be a positive integer');
   });

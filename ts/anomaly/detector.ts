@@ -129,6 +129,17 @@ export class AnomalyDetector {
     return this.options.threshold;
   }
 
+  /**
+   * Anomalies open now (reported and not yet cleared by a clean comparison of their row), in one
+   * fleet or in all. Adaptive tolerance pauses its learning while this is above 0.
+   */
+  openCount(fleetName?: string): number {
+    if (fleetName !== undefined) return this.open.get(fleetName)?.size ?? 0;
+    let count = 0;
+    for (const rows of this.open.values()) count += rows.size;
+    return count;
+  }
+
   /** Compares every row of a fleet (a round). */
   async compareFleet(fleet: DetectorFleet): Promise<ComparisonRound> {
     this.stats.rounds++;

@@ -1,5 +1,18 @@
-/** The anomaly module: report shape, severity, sinks (callback, console, JSONL, SQLite) and fan-out. */
+/** The anomaly module: report shape, severity, sinks (callback, console, JSONL, SQLite), fan-out and adaptive tolerance. */
 
+export {
+  ADAPTIVE_TOLERANCE_DEFAULTS,
+  AdaptiveTolerance,
+  type AdaptiveToleranceOptions,
+  type FieldLearning,
+  InvalidAdaptiveToleranceOptionsError,
+  InvalidToleranceObservationError,
+  type LearningPauseEvent,
+  type ObservationSummary,
+  type RowSelection,
+  type ToleranceBounds,
+  type ToleranceChange,
+} from './adaptive-tolerance.js';
 export { callbackSink } from './callback-sink.js';
 export { encodeReport, isAnomalyCause, parseReport } from './codec.js';
 export { type ConsoleSinkOptions, consoleSink, formatReportLine, type TextStream } from './console-sink.js';

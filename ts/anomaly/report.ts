@@ -20,6 +20,11 @@ export const ANOMALY_CAUSES = [
   'state-written-outside-handler',
   /** Nothing known explains it. */
   'unknown',
+  /**
+   * Not a disagreement: an instance's history is forecast to reach the configured size limit
+   * (ts/predict/history-forecast.ts). Last, so the codes of the causes before it stay the same.
+   */
+  'history-limit',
 ] as const;
 export type AnomalyCause = (typeof ANOMALY_CAUSES)[number];
 

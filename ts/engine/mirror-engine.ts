@@ -60,6 +60,12 @@ export interface UnappliedEvent {
 export interface MirrorEngineOptions {
   readonly fleets: FleetRegistry;
   readonly guardDeterminism?: boolean;
+  /**
+   * Called just before an inbound event (a completion, failure, timer, signal, start) runs its
+   * handler, with the state as it was before it: what lead mode judges a completion's prediction
+   * from. It must not change the instance.
+   */
+  readonly onBeforeApply?: (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void;
   readonly onApplied?: (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void;
   readonly onNonDeterminism?: (finding: NonDeterminismFinding) => void;
   /** Events that could not be applied; a stream transport reacts by re-reading the log. */
@@ -246,6 +252,7 @@ export class MirrorEngine {
           `replay issued "${describeCommand(missing)}" but the history has ${event.type} at seq ${event.seq} instead`,
         );
       }
+      this.options.onBeforeApply?.(instance, event, fleet);
       const issued = runStep(instance, event, event.payload, this.ctx, this.guard);
       instance.triggerTime = event.time;
       instance.expected = issued.length > 0 ? (issued as Command[]) : NO_COMMANDS;

@@ -18,7 +18,7 @@ export type RootName = 'AnomalyReport' | 'Delta' | 'EventBatch' | 'Event' | 'Ins
 /** Enums, by name. */
 export const ENUMS: Readonly<Record<string, EnumDescriptor>> = {
   Severity: { name: 'Severity', schema: 'anomaly-report.fbs', type: 'ubyte', values: { Info: 0, Warning: 1, Critical: 2 }, max: 2 },
-  AnomalyCause: { name: 'AnomalyCause', schema: 'anomaly-report.fbs', type: 'ubyte', values: { NonDeterminism: 0, DuplicatedEvent: 1, LostEvent: 2, VersionSkew: 3, UnexpectedActivityResult: 4, StateWrittenOutsideHandler: 5, Unknown: 6 }, max: 6 },
+  AnomalyCause: { name: 'AnomalyCause', schema: 'anomaly-report.fbs', type: 'ubyte', values: { NonDeterminism: 0, DuplicatedEvent: 1, LostEvent: 2, VersionSkew: 3, UnexpectedActivityResult: 4, StateWrittenOutsideHandler: 5, Unknown: 6, HistoryLimit: 7 }, max: 7 },
   FieldReason: { name: 'FieldReason', schema: 'anomaly-report.fbs', type: 'ubyte', values: { Numeric: 0, Categorical: 1, Missing: 2 }, max: 2 },
   DecodedKind: { name: 'DecodedKind', schema: 'anomaly-report.fbs', type: 'ubyte', values: { Null: 0, Number: 1, Boolean: 2, Text: 3 }, max: 3 },
   ValueEncoding: { name: 'ValueEncoding', schema: 'common.fbs', type: 'ubyte', values: { Json: 0, Raw: 1 }, max: 1 },
@@ -67,7 +67,7 @@ export const TABLES: Readonly<Record<TableName, TableDescriptor<TableName>>> = {
       { name: 'deviation', slot: 14, required: false, kind: 'scalar', type: 'double', size: 8, defaultValue: 0 },
       { name: 'threshold', slot: 16, required: false, kind: 'scalar', type: 'double', size: 8, defaultValue: 0 },
       { name: 'severity', slot: 18, required: false, kind: 'enum', enum: 'Severity', type: 'ubyte', size: 1, max: 2, defaultValue: 0 },
-      { name: 'cause', slot: 20, required: false, kind: 'enum', enum: 'AnomalyCause', type: 'ubyte', size: 1, max: 6, defaultValue: 0 },
+      { name: 'cause', slot: 20, required: false, kind: 'enum', enum: 'AnomalyCause', type: 'ubyte', size: 1, max: 7, defaultValue: 0 },
       { name: 'detail', slot: 22, required: true, kind: 'string' },
       { name: 'fields', slot: 24, required: true, kind: 'vector', element: { kind: 'table', table: 'AffectedField' } },
       { name: 'detected_at', slot: 26, required: false, kind: 'scalar', type: 'double', size: 8, defaultValue: 0 },

@@ -1,25 +1,33 @@
 /**
- * Lead mode (issue 6, part 1): when the primary schedules an activity, the mirror does not wait.
- * It predicts the result (the activity's `predict`, else a {@link LearnedPredictor}), runs the
- * completed handler on a speculative branch (a copy of the state; see speculative-runner.ts) and
- * keeps the predicted state vector. When the real completion lands, the mirror's real vector after
- * it is compared with the predicted one by the reference rule (compareRowsSync); past the threshold,
- * and for learned predictions only when the result is also outside the learned spread, an
- * `unexpected-activity-result` report is raised. Then the speculation is dropped.
+ * Lead mode (issue 6, part 1): when the primary schedules an activity, the mirror predicts its
+ * result at once (the activity's `predict`, else a {@link LearnedPredictor}) and keeps it as
+ * pending. When the real completion lands, the real state after it is compared with the state the
+ * predicted result would have given from the same state before it: past the threshold (and, for
+ * learned predictions, with the result also outside the learned spread) an
+ * `unexpected-activity-result` report is raised the moment the completion is applied.
  *
- * Wiring: `new MirrorEngine({ fleets, onApplied: lead.onApplied })`. Lead mode only reads the real
+ * The branch is computed when it is needed, not kept current. The check needs the state just
+ * before the completion, and `onBeforeApply` hands exactly that state over, with the real
+ * completion's seq and time. So nothing is speculated per event, and nothing is rebased when a
+ * sibling's completion, a timer or a signal changes the instance first, while still no sibling's
+ * effect is ever blamed on the activity being checked. Two checks need no branch at all:
+ * - a result equal to its prediction (JSON-equal) gives the predicted state exactly, since
+ *   handlers are deterministic;
+ * - a learned result inside the learned spread is not reported whatever it deviates by.
+ * The first version ran a branch on every schedule and rebased it on every later inbound event,
+ * which cost the mirror 72% of its replay speed (bench/results/lead.md, 2026-11-26).
+ * `speculation(instance)` (and `wm.predict`) runs the branch on demand from the current state,
+ * `lookahead` steps deep.
+ *
+ * Wiring: `new MirrorEngine({ fleets, ...lead.hooks })` (both hooks). Lead mode only reads the real
  * instance and its matrix row; the replayed state is the same as a mirror's without it.
- *
- * Each prediction is computed from the state just before its completion: when another inbound event
- * (a sibling activity's completion, a timer, a signal) changes the instance first, the pending
- * speculations are run again from the new state ("rebased"). Otherwise a sibling's effect would be
- * blamed on the activity being checked.
  */
 import { defaultBands, type SeverityBands, validateBands } from '../anomaly/severity.js';
 import { type ComparisonOutput, compareRowsSync } from '../compare/backends/js.js';
 import { DEFAULT_MISSING_WEIGHT } from '../compare/comparator.js';
 import { callGuarded } from '../engine/determinism-guard.js';
 import type { Fleet } from '../engine/fleet.js';
+import { jsonEqual } from '../engine/json-equal.js';
 import type { MirrorInstance } from '../engine/mirror-engine.js';
 import type { HistoryEvent, Json } from '../history/events.js';
 import { PredictionError, SpeculationError } from './errors.js';
@@ -52,19 +60,20 @@ export interface LeadModeOptions {
 
 /** Counters of lead mode. */
 export interface LeadModeStats {
-  /** Speculations run (first runs and rebases). */
+  /** Branches run: one per completion that needed one, and those `speculation()` ran on demand. */
   speculations: number;
-  rebases: number;
   /** Scheduled activities with no prediction (no `predict`, too few learned samples). */
   unpredicted: number;
   predictionErrors: number;
   speculationErrors: number;
-  /** Real completions compared with their prediction. */
+  /** Real completions that had a prediction to be judged by. */
   checked: number;
-  /** Checked completions past the threshold but inside the learned spread: not reported. */
+  /** Checked completions whose result equals the definition's prediction (no branch needed). */
+  exact: number;
+  /** Checked learned results inside the learned spread: never reported, so no branch is run. */
   withinSpread: number;
   anomalies: number;
-  /** Real completions with no speculation to compare (unpredicted, failed, or scheduled before lead mode). */
+  /** Real completions with no prediction to compare (unpredicted, failed, or scheduled before lead mode). */
   unmatched: number;
 }
 
@@ -72,6 +81,8 @@ export interface LeadModeStats {
 export interface PendingPrediction {
   readonly activity: string;
   readonly scheduledSeq: number;
+  /** The activity's input, as scheduled (learned predictions may depend on it). */
+  readonly input: Json;
   readonly predicted: unknown;
   readonly source: PredictionSource;
   /** The state vector after the predicted completion, from the instance's current state; undefined when the handler threw. */
@@ -92,14 +103,16 @@ interface Pending {
   readonly input: Json;
   readonly predicted: unknown;
   readonly source: PredictionSource;
+  /** Set by onBeforeApply for the completion being applied: the predicted vector, when a branch ran. */
   vector: Float64Array | undefined;
-  step: BranchStep | undefined;
+  /** Learned results: the fields outside the spread, found before the learner saw the result. */
+  outliers: readonly OutlierField[];
+  /** onBeforeApply saw this pending's completion (a mirror wired without it cannot check). */
+  prepared: boolean;
 }
 
 interface Lead {
   readonly pending: Pending[];
-  branch: Record<string, unknown> | undefined;
-  steps: number;
 }
 
 /** A reusable slot for a prediction's return value (callGuarded returns nothing). */
@@ -115,11 +128,11 @@ function invokePredict(predict: unknown, input: unknown, box: unknown): void {
 export class LeadMode {
   readonly stats: LeadModeStats = {
     speculations: 0,
-    rebases: 0,
     unpredicted: 0,
     predictionErrors: 0,
     speculationErrors: 0,
     checked: 0,
+    exact: 0,
     withinSpread: 0,
     anomalies: 0,
     unmatched: 0,
@@ -129,6 +142,8 @@ export class LeadMode {
   private readonly runner: SpeculativeRunner;
   private readonly guard: boolean;
   private readonly lookahead: number;
+  private readonly k: number;
+  private readonly minShare: number;
   private readonly bands: SeverityBands;
   private readonly missingWeight: number;
   private readonly box: Box = { value: undefined };
@@ -148,6 +163,8 @@ export class LeadMode {
       throw new TypeError(`options.minShare must be a number in [0, 1], got ${options.minShare}`);
     }
     this.lookahead = lookahead;
+    this.k = options.k ?? 3;
+    this.minShare = options.minShare ?? 0.05;
     this.guard = options.guardDeterminism ?? true;
     this.runner = new SpeculativeRunner(this.guard);
     this.predictor = options.predictor ?? new LearnedPredictor();
@@ -156,25 +173,57 @@ export class LeadMode {
     this.missingWeight = options.missingWeight ?? DEFAULT_MISSING_WEIGHT;
   }
 
-  /** The MirrorEngine `onApplied` hook (bound: pass it as is). */
+  /** Both MirrorEngine hooks, to spread into its options: `new MirrorEngine({ fleets, ...lead.hooks })`. */
+  get hooks(): {
+    readonly onBeforeApply: (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void;
+    readonly onApplied: (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void;
+  } {
+    return { onBeforeApply: this.onBeforeApply, onApplied: this.onApplied };
+  }
+
+  /**
+   * The MirrorEngine `onBeforeApply` hook (bound): before a completion is applied, judges its result
+   * against the prediction and, where that needs it, runs the branch from the state before it.
+   */
+  readonly onBeforeApply = (instance: MirrorInstance, event: HistoryEvent, _fleet: Fleet): void => {
+    if (event.type !== 'ActivityCompleted') return;
+    const lead = this.leads.get(instance);
+    if (lead === undefined) return;
+    const { scheduledSeq, result } = event.payload;
+    const pending = lead.pending.find((p) => p.scheduledSeq === scheduledSeq);
+    if (pending === undefined) return;
+    pending.prepared = true;
+    if (pending.source === 'learned') {
+      // Before the learner sees this result: an outlier must not widen the spread it is judged by.
+      pending.outliers = this.predictor.outliers(pending.activity, result, { k: this.k, minShare: this.minShare }, pending.input);
+      if (pending.outliers.length === 0) {
+        this.stats.withinSpread++;
+        return;
+      }
+    } else if (jsonEqual(result, pending.predicted)) {
+      this.stats.exact++;
+      return;
+    }
+    const step = this.branch(instance, this.runner.copyState(instance.state), pending, event.seq, event.time);
+    if (step === undefined) return;
+    const layout = instance.compiled.layout;
+    const vector = new Float64Array(layout.stride);
+    layout.encode(step.state, vector, 0);
+    pending.vector = vector;
+  };
+
+  /** The MirrorEngine `onApplied` hook (bound: pass it as is, or spread {@link hooks}). */
   readonly onApplied = (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet): void => {
     switch (event.type) {
       case 'ActivityScheduled':
-        if (instance.status === 'running')
-          this.schedule(instance, event.seq, event.time, event.payload.name, event.payload.input);
+        if (instance.status === 'running') this.schedule(instance, event.seq, event.payload.name, event.payload.input);
         return;
       case 'ActivityCompleted':
         this.complete(instance, event, fleet);
         return;
       case 'ActivityFailed':
-        this.settle(instance, event.payload.scheduledSeq, event.time);
+        this.settle(instance, event.payload.scheduledSeq);
         return;
-      case 'TimerFired':
-      case 'SignalReceived': {
-        const lead = this.leads.get(instance);
-        if (lead !== undefined) this.rebase(instance, lead, event.time);
-        return;
-      }
       case 'WorkflowCompleted':
       case 'WorkflowFailed':
         this.leads.delete(instance);
@@ -184,41 +233,54 @@ export class LeadMode {
     }
   };
 
-  /** The instance's pending predictions and branch, or undefined when nothing is speculated. */
+  /**
+   * The instance's pending predictions and its branch, run now from its current state: each
+   * pending completion's predicted vector, and the state after the first of them plus up to
+   * `lookahead - 1` further predicted steps. Undefined when nothing is predicted.
+   */
   speculation(instance: MirrorInstance): Speculation | undefined {
     const lead = this.leads.get(instance);
-    if (lead === undefined) return undefined;
-    return {
-      pending: lead.pending.map(({ activity, scheduledSeq, predicted, source, vector }) => ({
-        activity,
-        scheduledSeq,
-        predicted,
-        source,
+    if (lead === undefined || lead.pending.length === 0) return undefined;
+    const seq = instance.seq + 1;
+    const time = instance.triggerTime;
+    const layout = instance.compiled.layout;
+    let first: { pending: Pending; step: BranchStep } | undefined;
+    const pending = lead.pending.map((p): PendingPrediction => {
+      const step = this.branch(instance, this.runner.copyState(instance.state), p, seq, time);
+      let vector: Float64Array | undefined;
+      if (step !== undefined) {
+        vector = new Float64Array(layout.stride);
+        layout.encode(step.state, vector, 0);
+        first ??= { pending: p, step };
+      }
+      return {
+        activity: p.activity,
+        scheduledSeq: p.scheduledSeq,
+        input: p.input,
+        predicted: p.predicted,
+        source: p.source,
         vector,
-      })),
-      state: lead.branch,
-      steps: lead.steps,
-    };
+      };
+    });
+    if (first === undefined) return { pending, state: undefined, steps: 0 };
+    const ahead = this.advance(instance, lead, first.pending, first.step, time);
+    return { pending, state: ahead.state, steps: ahead.steps };
   }
 
-  /** Instances with a speculation in flight. */
+  /** Instances with a prediction pending. */
   get speculating(): number {
     return this.leads.size;
   }
 
-  private schedule(instance: MirrorInstance, seq: number, time: number, activity: string, input: Json): void {
+  private schedule(instance: MirrorInstance, seq: number, activity: string, input: Json): void {
     const prediction = this.predict(instance, seq, activity, input);
     if (prediction === undefined) return;
     let lead = this.leads.get(instance);
     if (lead === undefined) {
-      lead = { pending: [], branch: undefined, steps: 0 };
+      lead = { pending: [] };
       this.leads.set(instance, lead);
     }
-    const pending: Pending = { activity, scheduledSeq: seq, input, ...prediction, vector: undefined, step: undefined };
-    // Command events do not change the state: the other pending speculations still hold.
-    this.speculate(instance, pending, time);
-    lead.pending.push(pending);
-    this.advance(instance, lead, time);
+    lead.pending.push({ activity, scheduledSeq: seq, input, ...prediction, vector: undefined, outliers: [], prepared: false });
   }
 
   /** The predicted result of a scheduled activity, or undefined (counted) when there is none. */
@@ -243,88 +305,66 @@ export class LeadMode {
       box.value = undefined;
       return { predicted, source: 'definition' };
     }
-    const learned = this.predictor.predict(activity, input);
+    const learned = this.predictor.predictValue(activity, input);
     if (learned === undefined) {
       this.stats.unpredicted++;
       return undefined;
     }
-    return { predicted: learned.value, source: 'learned' };
+    return { predicted: learned, source: 'learned' };
   }
 
-  /** Runs one pending prediction from the instance's current state and keeps its vector. */
-  private speculate(instance: MirrorInstance, pending: Pending, time: number): void {
+  /** Runs one pending prediction's completion on `state` (a copy); undefined (reported) when the handler threw. */
+  private branch(
+    instance: MirrorInstance,
+    state: Record<string, unknown>,
+    pending: Pending,
+    seq: number,
+    time: number,
+  ): BranchStep | undefined {
     this.stats.speculations++;
-    const state = this.runner.copyState(instance.state);
-    const step = this.runner.complete(
-      instance,
-      state,
-      pending.activity,
-      pending.scheduledSeq,
-      pending.predicted,
-      instance.seq + 1,
-      time,
-    );
-    if (step instanceof BranchHandlerThrew) {
-      pending.vector = undefined;
-      pending.step = undefined;
-      this.stats.speculationErrors++;
-      this.options.onError?.(new SpeculationError(instance.workflowId, pending.activity, pending.scheduledSeq, step.error));
-      return;
-    }
-    const layout = instance.compiled.layout;
-    const vector = pending.vector ?? new Float64Array(layout.stride);
-    layout.encode(step.state, vector, 0);
-    pending.vector = vector;
-    pending.step = step;
-  }
-
-  /** Runs every pending prediction again from the instance's new state (see the module comment). */
-  private rebase(instance: MirrorInstance, lead: Lead, time: number): void {
-    if (instance.status !== 'running' || lead.pending.length === 0) {
-      this.leads.delete(instance);
-      return;
-    }
-    this.stats.rebases++;
-    for (const pending of lead.pending) this.speculate(instance, pending, time);
-    this.advance(instance, lead, time);
+    const step = this.runner.complete(instance, state, pending.activity, pending.scheduledSeq, pending.predicted, seq, time);
+    if (!(step instanceof BranchHandlerThrew)) return step;
+    this.stats.speculationErrors++;
+    this.options.onError?.(new SpeculationError(instance.workflowId, pending.activity, pending.scheduledSeq, step.error));
+    return undefined;
   }
 
   /**
-   * The branch: the first pending prediction's state, then up to `lookahead - 1` more predicted
-   * steps (the other pending completions, then what the branch itself calls or sleeps on).
+   * The branch past its first step: the other pending completions, then what the branch itself
+   * calls or sleeps on, up to `lookahead` steps in all.
    */
-  private advance(instance: MirrorInstance, lead: Lead, time: number): void {
-    const first = lead.pending.find((p) => p.step !== undefined);
-    lead.branch = first?.step?.state;
-    lead.steps = first === undefined ? 0 : 1;
-    if (first === undefined || this.lookahead === 1) return;
-    // Further steps write the state: the first pending's own step must stay as computed.
-    let state = this.runner.copyState(first.step!.state);
+  private advance(
+    instance: MirrorInstance,
+    lead: Lead,
+    first: Pending,
+    firstStep: BranchStep,
+    time: number,
+  ): { state: Record<string, unknown>; steps: number } {
+    let state = firstStep.state;
+    let steps = 1;
+    if (this.lookahead === 1) return { state, steps };
     let seq = instance.seq + 2;
     let now = time;
     const queue: { activity?: string; timer?: string; ms: number; predicted?: unknown; scheduledSeq: number }[] = [];
     for (const p of lead.pending)
       if (p !== first) queue.push({ activity: p.activity, ms: 0, predicted: p.predicted, scheduledSeq: p.scheduledSeq });
-    let commands = first.step!.commands;
-    while (lead.steps < this.lookahead) {
+    let commands = firstStep.commands;
+    while (steps < this.lookahead) {
       for (const command of commands) {
         if (command.kind === 'call') {
           const prediction = this.predict(instance, seq, command.name, command.input as Json);
-          if (prediction === undefined) {
-            lead.branch = state;
-            return;
-          }
+          if (prediction === undefined) return { state, steps };
           queue.push({ activity: command.name, ms: 0, predicted: prediction.predicted, scheduledSeq: seq++ });
         } else if (command.kind === 'sleep') {
           queue.push({ timer: command.name, ms: command.ms, scheduledSeq: seq++ });
         } else {
-          lead.branch = state;
-          return;
+          return { state, steps };
         }
       }
       const next = queue.shift();
       if (next === undefined) break;
       now += next.ms;
+      this.stats.speculations++;
       const step =
         next.timer !== undefined
           ? this.runner.fireTimer(instance, state, next.timer, next.scheduledSeq, seq++, now)
@@ -332,9 +372,9 @@ export class LeadMode {
       if (step instanceof BranchHandlerThrew) break;
       state = step.state;
       commands = step.commands;
-      lead.steps++;
+      steps++;
     }
-    lead.branch = state;
+    return { state, steps };
   }
 
   private complete(instance: MirrorInstance, event: HistoryEvent & { type: 'ActivityCompleted' }, fleet: Fleet): void {
@@ -342,21 +382,26 @@ export class LeadMode {
     const lead = this.leads.get(instance);
     const at = lead === undefined ? -1 : lead.pending.findIndex((p) => p.scheduledSeq === scheduledSeq);
     const pending = at >= 0 ? lead!.pending[at]! : undefined;
-    if (pending?.vector !== undefined) this.check(instance, event, fleet, pending);
-    else this.stats.unmatched++;
+    if (pending?.prepared === true) {
+      this.stats.checked++;
+      if (pending.vector !== undefined) this.check(instance, event, fleet, pending);
+    } else {
+      this.stats.unmatched++;
+    }
     // Learned after the check: an outlier must not widen the spread it is judged by.
-    if (instance.compiled.definition.activities[name]?.predict === undefined) this.predictor.observe(name, result);
+    if (instance.compiled.definition.activities[name]?.predict === undefined)
+      this.predictor.observe(name, result, pending?.input);
     if (lead === undefined) return;
     if (at >= 0) lead.pending.splice(at, 1);
-    this.rebase(instance, lead, event.time);
+    if (lead.pending.length === 0 || instance.status !== 'running') this.leads.delete(instance);
   }
 
-  private settle(instance: MirrorInstance, scheduledSeq: number, time: number): void {
+  private settle(instance: MirrorInstance, scheduledSeq: number): void {
     const lead = this.leads.get(instance);
     if (lead === undefined) return;
     const at = lead.pending.findIndex((p) => p.scheduledSeq === scheduledSeq);
     if (at >= 0) lead.pending.splice(at, 1);
-    this.rebase(instance, lead, time);
+    if (lead.pending.length === 0 || instance.status !== 'running') this.leads.delete(instance);
   }
 
   private check(
@@ -365,7 +410,6 @@ export class LeadMode {
     fleet: Fleet,
     pending: Pending,
   ): void {
-    this.stats.checked++;
     const layout = instance.compiled.layout;
     const actualVector = fleet.mirror.row(instance.row);
     const predictedVector = pending.vector!;
@@ -380,18 +424,6 @@ export class LeadMode {
       this.output,
     );
     if (!(comparison.deviation[0]! > this.options.threshold)) return;
-    const actual = event.payload.result;
-    let outliers: readonly OutlierField[] = [];
-    if (pending.source === 'learned') {
-      outliers = this.predictor.outliers(pending.activity, actual, {
-        k: this.options.k ?? 3,
-        minShare: this.options.minShare ?? 0.05,
-      });
-      if (outliers.length === 0) {
-        this.stats.withinSpread++;
-        return;
-      }
-    }
     this.stats.anomalies++;
     const report = buildUnexpectedResultReport(layout, {
       workflowId: instance.workflowId,
@@ -401,9 +433,9 @@ export class LeadMode {
       activity: pending.activity,
       scheduledSeq: pending.scheduledSeq,
       predicted: pending.predicted,
-      actual,
+      actual: event.payload.result,
       source: pending.source,
-      outliers,
+      outliers: pending.outliers,
       actualVector: actualVector.slice(),
       predictedVector: predictedVector.slice(),
       comparison,

@@ -4,6 +4,11 @@
  * not an object): numbers keep the last value, a running mean and spread (Welford's update, exact
  * in one pass and stable for long runs); every other value (string, boolean, null, nested JSON) is
  * a category whose most frequent value is the prediction. Nothing here knows about engines.
+ *
+ * Results are also learned per input (for inputs whose JSON is short), and an input with enough
+ * results of its own is predicted and judged by them: a shipment's carrier that follows from
+ * `express` is then predicted right for both kinds of order, instead of the other kind's carrier
+ * being called an outlier. Other inputs fall back to the activity's statistics.
  */
 import type { Json } from '../history/events.js';
 
@@ -61,6 +66,11 @@ export interface SpreadOptions {
 
 /** The field name used for results that are not objects. */
 export const ROOT_FIELD = '(result)';
+
+/** Inputs whose JSON is longer than this are not learned apart (their statistics would rarely fill). */
+const MAX_INPUT_KEY_LENGTH = 256;
+/** Inputs learned apart per activity, at most: the first ones seen (memory stays bounded). */
+const MAX_INPUT_KEYS = 1024;
 
 interface Category {
   readonly value: Json;
@@ -134,6 +144,9 @@ class FieldStats {
     const seen = this.categories?.get(categoryKey(value))?.count ?? 0;
     const share = this.count > 0 ? seen / this.count : 0;
     if (share >= minShare) return undefined;
+    // A new value is rare only once enough results were seen: after n results without it, its
+    // chance is about 1 / (n + 1), which must be below minShare before its novelty says anything.
+    if (seen === 0 && this.count + 1 < 1 / minShare) return undefined;
     return seen === 0 ? 'a value never seen before' : `a value seen in ${(share * 100).toPrecision(2)}% of results`;
   }
 }
@@ -149,6 +162,9 @@ class ActivityStats {
   get objects(): boolean {
     return this.objectSamples * 2 >= this.samples;
   }
+
+  /** The same statistics per input (by its JSON), for inputs short enough; see the module comment. */
+  byInput: Map<string, ActivityStats> | undefined;
 
   /** Fields present in at least half of the object results, in order of first sight. */
   *presentFields(): IterableIterator<[string, FieldStats]> {
@@ -174,27 +190,24 @@ export class LearnedPredictor {
     this.numbers = options.numbers ?? 'mean';
   }
 
-  /** Learns from one result of `activity`. */
-  observe(activity: string, result: Json): void {
+  /** Learns from one result of `activity` (and of its `input`, when given). */
+  observe(activity: string, result: Json, input?: Json): void {
     let stats = this.activities.get(activity);
     if (stats === undefined) {
       stats = new ActivityStats();
       this.activities.set(activity, stats);
     }
-    stats.samples++;
-    if (isRecord(result)) {
-      stats.objectSamples++;
-      for (const key of Object.keys(result)) {
-        let field = stats.fields.get(key);
-        if (field === undefined) {
-          field = new FieldStats();
-          stats.fields.set(key, field);
-        }
-        field.add(result[key]!);
-      }
-    } else {
-      stats.root.add(result);
+    learn(stats, result);
+    const key = inputKey(input);
+    if (key === undefined) return;
+    stats.byInput ??= new Map();
+    let own = stats.byInput.get(key);
+    if (own === undefined) {
+      if (stats.byInput.size >= MAX_INPUT_KEYS) return;
+      own = new ActivityStats();
+      stats.byInput.set(key, own);
     }
+    learn(own, result);
   }
 
   /** Results observed for `activity`. */
@@ -203,11 +216,11 @@ export class LearnedPredictor {
   }
 
   /**
-   * The predicted result of `activity`, or undefined before `minSamples` results were observed.
-   * The input is not used yet (the learned model is per activity), but it is part of the contract.
+   * The predicted result of `activity` for `input`, or undefined before `minSamples` results were
+   * observed: from the input's own results when it has `minSamples` of them, else the activity's.
    */
-  predict(activity: string, _input?: Json): LearnedPrediction | undefined {
-    const stats = this.activities.get(activity);
+  predict(activity: string, input?: Json): LearnedPrediction | undefined {
+    const stats = this.statsFor(activity, input);
     if (stats === undefined || stats.samples < this.minSamples) return undefined;
     if (!stats.objects) {
       return { value: stats.root.predicted(this.numbers), samples: stats.samples, fields: [stats.root.band(ROOT_FIELD)] };
@@ -222,13 +235,34 @@ export class LearnedPredictor {
   }
 
   /**
+   * The value {@link predict} would give, without the spread (lead mode's per-schedule call: the
+   * bands are for people, and building them was most of its cost).
+   */
+  predictValue(activity: string, input?: Json): Json | undefined {
+    const stats = this.statsFor(activity, input);
+    if (stats === undefined || stats.samples < this.minSamples) return undefined;
+    if (!stats.objects) return stats.root.predicted(this.numbers);
+    const value: { [key: string]: Json } = {};
+    for (const [name, field] of stats.presentFields()) value[name] = field.predicted(this.numbers);
+    return value;
+  }
+
+  /** The statistics `input` is judged by: its own with `minSamples` results, else the activity's. */
+  private statsFor(activity: string, input: Json | undefined): ActivityStats | undefined {
+    const stats = this.activities.get(activity);
+    if (stats === undefined) return undefined;
+    const key = inputKey(input);
+    const own = key === undefined ? undefined : stats.byInput?.get(key);
+    return own !== undefined && own.samples >= this.minSamples ? own : stats;
+  }
+  /**
    * The fields of `actual` that lie outside what was learned for `activity` (empty: inside the
    * spread). A result of another shape (object vs not), a field missing or never seen, is outside.
    */
-  outliers(activity: string, actual: Json, options: SpreadOptions = {}): OutlierField[] {
+  outliers(activity: string, actual: Json, options: SpreadOptions = {}, input?: Json): OutlierField[] {
     const k = options.k ?? 3;
     const minShare = options.minShare ?? 0.05;
-    const stats = this.activities.get(activity);
+    const stats = this.statsFor(activity, input);
     if (stats === undefined || stats.samples === 0) return [{ field: ROOT_FIELD, actual, why: 'nothing learned yet' }];
     const out: OutlierField[] = [];
     if (!isRecord(actual) || !stats.objects) {
@@ -253,13 +287,57 @@ export class LearnedPredictor {
   }
 }
 
+/** Adds one result to `stats`. */
+function learn(stats: ActivityStats, result: Json): void {
+  stats.samples++;
+  if (isRecord(result)) {
+    stats.objectSamples++;
+    for (const key of Object.keys(result)) {
+      let field = stats.fields.get(key);
+      if (field === undefined) {
+        field = new FieldStats();
+        stats.fields.set(key, field);
+      }
+      field.add(result[key]!);
+    }
+  } else {
+    stats.root.add(result);
+  }
+}
+
+/**
+ * Keys of input objects already seen: one activity's input is keyed when it is scheduled, judged
+ * and learned, and stringifying it each time was 5% of a lead-mode replay. Event payloads are not
+ * changed after they are logged, so a key stays right.
+ */
+const inputKeys = new WeakMap<object, string | null>();
+
+/** The key an input is learned apart under, or undefined (no input, or too long to learn apart). */
+function inputKey(input: Json | undefined): string | undefined {
+  if (input === undefined) return undefined;
+  if (typeof input !== 'object' || input === null) return keyOf(input);
+  let key = inputKeys.get(input);
+  if (key === undefined) {
+    key = keyOf(input) ?? null;
+    inputKeys.set(input, key);
+  }
+  return key ?? undefined;
+}
+
+function keyOf(input: Json): string | undefined {
+  const key = JSON.stringify(input);
+  return key.length <= MAX_INPUT_KEY_LENGTH ? key : undefined;
+}
+
 function isRecord(value: Json): value is { [key: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function categoryKey(value: Json): string {
-  // Strings are the common case: a prefix keeps them apart from the JSON of other values.
-  return typeof value === 'string' ? `s${value}` : `j${JSON.stringify(value)}`;
+  // Strings and booleans are the common cases: a prefix keeps them apart from the JSON of other values.
+  if (typeof value === 'string') return `s${value}`;
+  if (typeof value === 'boolean') return value ? 'btrue' : 'bfalse';
+  return `j${JSON.stringify(value)}`;
 }
 
 /** Kept values are handed to handlers on speculative branches: frozen, so none can change what was learned. */

@@ -11,5 +11,6 @@ export enum AnomalyCause {
   VersionSkew = 3,
   UnexpectedActivityResult = 4,
   StateWrittenOutsideHandler = 5,
-  Unknown = 6
+  Unknown = 6,
+  HistoryLimit = 7
 }
