@@ -1,6 +1,6 @@
 /**
  * Lead mode's cost on the mirror: the same recorded history (the demo's order fleet) replayed by a
- * plain mirror and by a mirror with lead mode (a speculation per scheduled activity, a comparison
+ * plain mirror and by a mirror with lead mode (a prediction per scheduled activity, a judgement
  * per completion), in one benny suite. Target (issue 6): lead mode at most 30% slower. Then
  * fleet what-if over 100,000 order instances waiting for their dispatch timer ("every dispatch
  * fires now"), compared with the real fleet on the js reference and on wasm-simd.
@@ -141,7 +141,7 @@ const md = [
   `# Lead mode benchmark (${result.date.slice(0, 10)})`,
   '',
   `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}. Command: \`npm run bench:lead\`.`,
-  `History: ${fmt(history.length)} events of ${fmt(INSTANCES)} order workflows, replayed from memory by a fresh mirror per op, matrix kept current; lead mode speculates on every scheduled activity (charge from its \`predict\`, reserve and ship from a learner that starts empty) and compares each completion with its prediction.`,
+  `History: ${fmt(history.length)} events of ${fmt(INSTANCES)} order workflows, replayed from memory by a fresh mirror per op, matrix kept current; lead mode predicts every scheduled activity (charge from its \`predict\`, reserve and ship from a learner that starts empty, per input) and judges each completion against its prediction, running a branch from the state before it where the result differs (the definition's prediction) or lies outside the learned spread.`,
   '',
   '| case | events/s (mean) | events/s (median) | ± % | samples |',
   '| --- | ---: | ---: | ---: | ---: |',

@@ -50,6 +50,7 @@ import type { HistoryEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
 import { type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './predict/fleet-what-if.js';
+import { HistoryForecaster, type HistoryForecasterOptions } from './predict/history-forecast.js';
 import { LeadMode, type LeadModeOptions, type PredictionSource } from './predict/lead-mode.js';
 import type { LearnedPrediction } from './predict/learned-predictor.js';
 import { type HypotheticalEvent, type WhatIfResult, whatIf } from './predict/what-if.js';
@@ -111,6 +112,12 @@ export interface WorkflowMirrorOptions {
    * defaults to `compare.threshold`.
    */
   readonly lead?: Omit<LeadModeOptions, 'threshold' | 'onAnomaly'> & { readonly threshold?: number };
+  /**
+   * History forecast (ts/predict/history-forecast.ts): from each instance's event rate, when its
+   * history reaches `limit` (events or bytes); an `info` report (`history-limit`) is raised once
+   * that is within `horizonMs` of the pair's clock. Sizes are estimated from the payloads' JSON.
+   */
+  readonly history?: Omit<HistoryForecasterOptions, 'clock' | 'onReport' | 'sink' | 'onError'>;
   /** Errors no call waits for (a handler that threw mid-run, a stalled instance). */
   readonly onError?: (error: WorkflowMirrorError) => void;
   /** Default: the system clock. Pass a VirtualClock for tests and simulations. */
@@ -186,6 +193,8 @@ export class WorkflowMirror {
   /** Tolerance changes made by adaptive tolerance (`compare.adaptiveTolerance`), the newest 1,000. */
   readonly toleranceChanges: (ToleranceChange & { readonly workflowType: string })[] = [];
   private readonly adaptive = new Map<Fleet, AdaptiveTolerance>();
+  /** History forecast, when `history` was given to {@link WorkflowMirror.open}. */
+  readonly history: HistoryForecaster | undefined;
   private readonly sink: AnomalyFanout;
   private readonly faultPlan: FaultPlan | undefined;
   private readonly dueRows = new Map<Fleet, Set<number>>();
@@ -251,6 +260,14 @@ export class WorkflowMirror {
         );
       }
     }
+    this.history =
+      options.history === undefined
+        ? undefined
+        : new HistoryForecaster({
+            ...options.history,
+            clock: this.clock,
+            onReport: (report) => this.track(this.detector.raise(report)),
+          });
     const guardDeterminism = options.guardDeterminism ?? true;
     this.lead =
       options.lead === undefined
@@ -266,13 +283,7 @@ export class WorkflowMirror {
       fleets: this.fleets,
       guardDeterminism,
       ...(lead === undefined ? {} : { onBeforeApply: lead.onBeforeApply }),
-      onApplied:
-        lead === undefined
-          ? (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row)
-          : (instance, event, fleet) => {
-              this.afterMirrorApplied(fleet, instance.row);
-              lead.onApplied(instance, event, fleet);
-            },
+      onApplied: this.mirrorHook(lead, this.history),
       onNonDeterminism: (finding) => this.track(this.raiseNonDeterminism(finding)),
       onUnapplied: (unapplied) => {
         if (unapplied.reason === 'gap') this.track(this.catchUp(unapplied.event.workflowId));
@@ -504,6 +515,20 @@ export class WorkflowMirror {
       this.dueRows.get(fleet)!.add(row);
     }
     this.compareIfAligned(fleet, row);
+  }
+
+  /** The mirror's onApplied: the aligned-row check, then lead mode and history forecast when on. */
+  private mirrorHook(
+    lead: LeadMode | undefined,
+    history: HistoryForecaster | undefined,
+  ): (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void {
+    if (lead === undefined && history === undefined)
+      return (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row);
+    return (instance, event, fleet) => {
+      this.afterMirrorApplied(fleet, instance.row);
+      lead?.onApplied(instance, event, fleet);
+      history?.observe(event, undefined, fleet.compiled.name);
+    };
   }
 
   private afterMirrorApplied(fleet: Fleet, row: number): void {

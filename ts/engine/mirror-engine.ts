@@ -39,6 +39,13 @@ export interface MirrorInstance extends InstanceRuntime {
   outstanding: HistoryEvent[] | undefined;
   /** False for an instance restored from a checkpoint (which does not hold them): promotion reads them from the log. */
   outstandingKnown: boolean;
+  /**
+   * Per-instance data of the mirror's hooks (lead mode keeps its pending predictions here);
+   * undefined until a hook sets it, never read by the engine, not copied by fork or checkpoints. A
+   * field of the instance rather than a Map beside it: lead mode's Map of instances cost it more
+   * than its predictions did.
+   */
+  hookSlot: unknown;
 }
 
 /** A command mismatch between replay and history. */
@@ -317,6 +324,7 @@ export class MirrorEngine {
       versionSkew: fingerprint !== compiled.fingerprint,
       outstanding: undefined,
       outstandingKnown: true,
+      hookSlot: undefined,
     };
     this.instances.set(workflowId, instance);
     return instance;

@@ -31,7 +31,7 @@ import { jsonEqual } from '../engine/json-equal.js';
 import type { MirrorInstance } from '../engine/mirror-engine.js';
 import type { HistoryEvent, Json } from '../history/events.js';
 import { PredictionError, SpeculationError } from './errors.js';
-import { LearnedPredictor, type OutlierField } from './learned-predictor.js';
+import { LearnedPredictor, type LearnedTrack, type OutlierField } from './learned-predictor.js';
 import { BranchHandlerThrew, type BranchStep, SpeculativeRunner } from './speculative-runner.js';
 import { buildUnexpectedResultReport, type PredictionSource, type UnexpectedResultReport } from './unexpected-result-report.js';
 
@@ -51,8 +51,15 @@ export interface LeadModeOptions {
   readonly predictor?: LearnedPredictor;
   readonly bands?: SeverityBands;
   readonly missingWeight?: number;
-  /** Guard Date.now / Math.random in handlers and predictions on the branch, as the mirror does. Default true. */
+  /** Guard Date.now / Math.random in handlers run on branches, as the mirror does. Default true. */
   readonly guardDeterminism?: boolean;
+  /**
+   * Guard them in the definitions' `predict` functions too. Default false: a prediction that reads
+   * the clock changes what is predicted, never the replayed state, and guarding each of them (three
+   * globals swapped and put back per call) cost lead mode half of its overhead on the benchmark
+   * (2026-11-26: 20,000 guarded predictions, ~55 ms of a 200 ms replay).
+   */
+  readonly guardPredictions?: boolean;
   readonly onAnomaly?: (report: UnexpectedResultReport) => void;
   /** A prediction or a speculative handler failed; the speculation was skipped and the mirror went on. */
   readonly onError?: (error: PredictionError | SpeculationError) => void;
@@ -107,12 +114,33 @@ interface Pending {
   vector: Float64Array | undefined;
   /** Learned results: the fields outside the spread, found before the learner saw the result. */
   outliers: readonly OutlierField[];
+  /** The learner's statistics for this activity and input (activities without `predict`). */
+  readonly track: LearnedTrack | undefined;
   /** onBeforeApply saw this pending's completion (a mirror wired without it cannot check). */
   prepared: boolean;
 }
 
-interface Lead {
-  readonly pending: Pending[];
+/** An instance's pending predictions, in schedule order (the array itself sits in its hookSlot). */
+type Lead = Pending[];
+
+/** The instance's lead, kept in its hookSlot (which belongs to the lead mode the mirror was built with). */
+function leadOf(instance: MirrorInstance): Lead | undefined {
+  return instance.hookSlot as Lead | undefined;
+}
+
+/** Outliers of a pending prediction before its completion was judged (shared: never written). */
+const NO_OUTLIERS: readonly OutlierField[] = Object.freeze([]);
+
+/** A new pending prediction; one literal, so every Pending has one hidden class. */
+function pendingOf(
+  activity: string,
+  scheduledSeq: number,
+  input: Json,
+  predicted: unknown,
+  source: PredictionSource,
+  track: LearnedTrack | undefined,
+): Pending {
+  return { activity, scheduledSeq, input, predicted, source, track, vector: undefined, outliers: NO_OUTLIERS, prepared: false };
 }
 
 /** A reusable slot for a prediction's return value (callGuarded returns nothing). */
@@ -138,8 +166,10 @@ export class LeadMode {
     unmatched: 0,
   };
   readonly predictor: LearnedPredictor;
-  private readonly leads = new Map<MirrorInstance, Lead>();
+  /** Instances whose hookSlot holds a Lead. */
+  private active = 0;
   private readonly runner: SpeculativeRunner;
+  /** Whether `predict` calls run guarded (guardPredictions). */
   private readonly guard: boolean;
   private readonly lookahead: number;
   private readonly k: number;
@@ -147,6 +177,7 @@ export class LeadMode {
   private readonly bands: SeverityBands;
   private readonly missingWeight: number;
   private readonly box: Box = { value: undefined };
+  private readonly spread: { readonly k: number; readonly minShare: number };
   private output: ComparisonOutput = { deviation: new Float64Array(1), affected: new Uint32Array(32) };
 
   constructor(private readonly options: LeadModeOptions) {
@@ -165,8 +196,9 @@ export class LeadMode {
     this.lookahead = lookahead;
     this.k = options.k ?? 3;
     this.minShare = options.minShare ?? 0.05;
-    this.guard = options.guardDeterminism ?? true;
-    this.runner = new SpeculativeRunner(this.guard);
+    this.spread = { k: this.k, minShare: this.minShare };
+    this.guard = options.guardPredictions ?? false;
+    this.runner = new SpeculativeRunner(options.guardDeterminism ?? true);
     this.predictor = options.predictor ?? new LearnedPredictor();
     this.bands =
       options.bands !== undefined ? validateBands(options.bands, 'options.bands') : defaultBands(threshold, 'options.threshold');
@@ -187,15 +219,15 @@ export class LeadMode {
    */
   readonly onBeforeApply = (instance: MirrorInstance, event: HistoryEvent, _fleet: Fleet): void => {
     if (event.type !== 'ActivityCompleted') return;
-    const lead = this.leads.get(instance);
+    const lead = leadOf(instance);
     if (lead === undefined) return;
     const { scheduledSeq, result } = event.payload;
-    const pending = lead.pending.find((p) => p.scheduledSeq === scheduledSeq);
+    const pending = lead.find((p) => p.scheduledSeq === scheduledSeq);
     if (pending === undefined) return;
     pending.prepared = true;
     if (pending.source === 'learned') {
       // Before the learner sees this result: an outlier must not widen the spread it is judged by.
-      pending.outliers = this.predictor.outliers(pending.activity, result, { k: this.k, minShare: this.minShare }, pending.input);
+      pending.outliers = this.predictor.outliersTrack(pending.track!, result, this.spread);
       if (pending.outliers.length === 0) {
         this.stats.withinSpread++;
         return;
@@ -226,7 +258,7 @@ export class LeadMode {
         return;
       case 'WorkflowCompleted':
       case 'WorkflowFailed':
-        this.leads.delete(instance);
+        this.drop(instance);
         return;
       default:
         return;
@@ -239,13 +271,13 @@ export class LeadMode {
    * `lookahead - 1` further predicted steps. Undefined when nothing is predicted.
    */
   speculation(instance: MirrorInstance): Speculation | undefined {
-    const lead = this.leads.get(instance);
-    if (lead === undefined || lead.pending.length === 0) return undefined;
+    const lead = leadOf(instance);
+    if (lead === undefined || lead.length === 0) return undefined;
     const seq = instance.seq + 1;
     const time = instance.triggerTime;
     const layout = instance.compiled.layout;
     let first: { pending: Pending; step: BranchStep } | undefined;
-    const pending = lead.pending.map((p): PendingPrediction => {
+    const pending = lead.map((p): PendingPrediction => {
       const step = this.branch(instance, this.runner.copyState(instance.state), p, seq, time);
       let vector: Float64Array | undefined;
       if (step !== undefined) {
@@ -267,29 +299,32 @@ export class LeadMode {
     return { pending, state: ahead.state, steps: ahead.steps };
   }
 
+  /** Ends an instance's lead (its slot cleared). */
+  private drop(instance: MirrorInstance): void {
+    if (instance.hookSlot === undefined) return;
+    instance.hookSlot = undefined;
+    this.active--;
+  }
+
   /** Instances with a prediction pending. */
   get speculating(): number {
-    return this.leads.size;
+    return this.active;
   }
 
   private schedule(instance: MirrorInstance, seq: number, activity: string, input: Json): void {
-    const prediction = this.predict(instance, seq, activity, input);
-    if (prediction === undefined) return;
-    let lead = this.leads.get(instance);
-    if (lead === undefined) {
-      lead = { pending: [] };
-      this.leads.set(instance, lead);
+    const pending = this.predict(instance, seq, activity, input);
+    if (pending === undefined) return;
+    const lead = leadOf(instance);
+    if (lead !== undefined) {
+      lead.push(pending);
+      return;
     }
-    lead.pending.push({ activity, scheduledSeq: seq, input, ...prediction, vector: undefined, outliers: [], prepared: false });
+    instance.hookSlot = [pending];
+    this.active++;
   }
 
-  /** The predicted result of a scheduled activity, or undefined (counted) when there is none. */
-  private predict(
-    instance: MirrorInstance,
-    seq: number,
-    activity: string,
-    input: Json,
-  ): { predicted: unknown; source: PredictionSource } | undefined {
+  /** The prediction for a scheduled activity, or undefined (counted) when there is none. */
+  private predict(instance: MirrorInstance, seq: number, activity: string, input: Json): Pending | undefined {
     const decl = instance.compiled.definition.activities[activity];
     if (decl?.predict !== undefined) {
       const box = this.box;
@@ -303,14 +338,15 @@ export class LeadMode {
       }
       const predicted = box.value;
       box.value = undefined;
-      return { predicted, source: 'definition' };
+      return pendingOf(activity, seq, input, predicted, 'definition', undefined);
     }
-    const learned = this.predictor.predictValue(activity, input);
+    const track = this.predictor.track(activity, input);
+    const learned = this.predictor.predictTrack(track);
     if (learned === undefined) {
       this.stats.unpredicted++;
       return undefined;
     }
-    return { predicted: learned, source: 'learned' };
+    return pendingOf(activity, seq, input, learned, 'learned', track);
   }
 
   /** Runs one pending prediction's completion on `state` (a copy); undefined (reported) when the handler threw. */
@@ -346,7 +382,7 @@ export class LeadMode {
     let seq = instance.seq + 2;
     let now = time;
     const queue: { activity?: string; timer?: string; ms: number; predicted?: unknown; scheduledSeq: number }[] = [];
-    for (const p of lead.pending)
+    for (const p of lead)
       if (p !== first) queue.push({ activity: p.activity, ms: 0, predicted: p.predicted, scheduledSeq: p.scheduledSeq });
     let commands = firstStep.commands;
     while (steps < this.lookahead) {
@@ -379,9 +415,9 @@ export class LeadMode {
 
   private complete(instance: MirrorInstance, event: HistoryEvent & { type: 'ActivityCompleted' }, fleet: Fleet): void {
     const { name, scheduledSeq, result } = event.payload;
-    const lead = this.leads.get(instance);
-    const at = lead === undefined ? -1 : lead.pending.findIndex((p) => p.scheduledSeq === scheduledSeq);
-    const pending = at >= 0 ? lead!.pending[at]! : undefined;
+    const lead = leadOf(instance);
+    const at = lead === undefined ? -1 : lead.findIndex((p) => p.scheduledSeq === scheduledSeq);
+    const pending = at >= 0 ? lead![at]! : undefined;
     if (pending?.prepared === true) {
       this.stats.checked++;
       if (pending.vector !== undefined) this.check(instance, event, fleet, pending);
@@ -389,19 +425,19 @@ export class LeadMode {
       this.stats.unmatched++;
     }
     // Learned after the check: an outlier must not widen the spread it is judged by.
-    if (instance.compiled.definition.activities[name]?.predict === undefined)
-      this.predictor.observe(name, result, pending?.input);
+    if (pending?.track !== undefined) this.predictor.observeTrack(pending.track, result);
+    else if (instance.compiled.definition.activities[name]?.predict === undefined) this.predictor.observe(name, result);
     if (lead === undefined) return;
-    if (at >= 0) lead.pending.splice(at, 1);
-    if (lead.pending.length === 0 || instance.status !== 'running') this.leads.delete(instance);
+    if (at >= 0) lead.splice(at, 1);
+    if (lead.length === 0 || instance.status !== 'running') this.drop(instance);
   }
 
   private settle(instance: MirrorInstance, scheduledSeq: number): void {
-    const lead = this.leads.get(instance);
+    const lead = leadOf(instance);
     if (lead === undefined) return;
-    const at = lead.pending.findIndex((p) => p.scheduledSeq === scheduledSeq);
-    if (at >= 0) lead.pending.splice(at, 1);
-    if (lead.pending.length === 0 || instance.status !== 'running') this.leads.delete(instance);
+    const at = lead.findIndex((p) => p.scheduledSeq === scheduledSeq);
+    if (at >= 0) lead.splice(at, 1);
+    if (lead.length === 0 || instance.status !== 'running') this.drop(instance);
   }
 
   private check(

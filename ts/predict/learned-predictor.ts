@@ -151,8 +151,8 @@ class FieldStats {
   }
 }
 
-/** Everything learned about one activity. */
-class ActivityStats {
+/** Everything learned about one activity (or one activity and input). */
+export class ActivityStats {
   samples = 0;
   objectSamples = 0;
   readonly fields = new Map<string, FieldStats>();
@@ -166,9 +166,22 @@ class ActivityStats {
   /** The same statistics per input (by its JSON), for inputs short enough; see the module comment. */
   byInput: Map<string, ActivityStats> | undefined;
 
-  /** Fields present in at least half of the object results, in order of first sight. */
-  *presentFields(): IterableIterator<[string, FieldStats]> {
-    for (const entry of this.fields) if (entry[1].count * 2 >= this.objectSamples) yield entry;
+  /** The track that leads to these statistics (see LearnedPredictor.track), made on first use. */
+  track: LearnedTrack | undefined;
+
+  /** The predicted value as of `valueAt` samples (frozen: it is handed to handlers and reports). */
+  value: Json | undefined;
+  valueAt = -1;
+
+  /**
+   * Fields present in at least half of the object results, in order of first sight. An array, not
+   * a generator: lead mode asks on every schedule and completion, and V8's generators cost more
+   * than the rest of the lookup.
+   */
+  presentFields(): [string, FieldStats][] {
+    const present: [string, FieldStats][] = [];
+    for (const entry of this.fields) if (entry[1].count * 2 >= this.objectSamples) present.push(entry);
+    return present;
   }
 }
 
@@ -192,22 +205,48 @@ export class LearnedPredictor {
 
   /** Learns from one result of `activity` (and of its `input`, when given). */
   observe(activity: string, result: Json, input?: Json): void {
-    let stats = this.activities.get(activity);
-    if (stats === undefined) {
-      stats = new ActivityStats();
-      this.activities.set(activity, stats);
+    this.observeTrack(this.track(activity, input), result);
+  }
+
+  /**
+   * The statistics of `activity` and of `input` (created when missing), looked up once: lead mode
+   * keeps a track from an activity's schedule to its completion and predicts, judges and learns
+   * through it, instead of keying the input three times.
+   */
+  track(activity: string, input?: Json): LearnedTrack {
+    let all = this.activities.get(activity);
+    if (all === undefined) {
+      all = new ActivityStats();
+      this.activities.set(activity, all);
     }
-    learn(stats, result);
     const key = inputKey(input);
-    if (key === undefined) return;
-    stats.byInput ??= new Map();
-    let own = stats.byInput.get(key);
+    if (key === undefined) return activityTrack(all);
+    all.byInput ??= new Map();
+    let own = all.byInput.get(key);
     if (own === undefined) {
-      if (stats.byInput.size >= MAX_INPUT_KEYS) return;
+      if (all.byInput.size >= MAX_INPUT_KEYS) return activityTrack(all);
       own = new ActivityStats();
-      stats.byInput.set(key, own);
+      all.byInput.set(key, own);
     }
-    learn(own, result);
+    // One track object per input, made once: a schedule allocates nothing here.
+    own.track ??= { all, own };
+    return own.track;
+  }
+
+  /** {@link observe} through a track. */
+  observeTrack(track: LearnedTrack, result: Json): void {
+    learn(track.all, result);
+    if (track.own !== undefined) learn(track.own, result);
+  }
+
+  /** {@link predictValue} through a track. */
+  predictTrack(track: LearnedTrack): Json | undefined {
+    return this.valueOf(this.chosen(track));
+  }
+
+  /** {@link outliers} through a track. */
+  outliersTrack(track: LearnedTrack, actual: Json, options: SpreadOptions = {}): readonly OutlierField[] {
+    return outliersOf(this.chosen(track), actual, options);
   }
 
   /** Results observed for `activity`. */
@@ -239,11 +278,24 @@ export class LearnedPredictor {
    * bands are for people, and building them was most of its cost).
    */
   predictValue(activity: string, input?: Json): Json | undefined {
-    const stats = this.statsFor(activity, input);
+    return this.valueOf(this.statsFor(activity, input));
+  }
+
+  /** The predicted value from `stats`, or undefined before `minSamples` results. */
+  private valueOf(stats: ActivityStats | undefined): Json | undefined {
     if (stats === undefined || stats.samples < this.minSamples) return undefined;
-    if (!stats.objects) return stats.root.predicted(this.numbers);
-    const value: { [key: string]: Json } = {};
-    for (const [name, field] of stats.presentFields()) value[name] = field.predicted(this.numbers);
+    // The same until the next result is learned: many schedules of one input share it.
+    if (stats.valueAt === stats.samples) return stats.value;
+    let value: Json;
+    if (!stats.objects) {
+      value = stats.root.predicted(this.numbers);
+    } else {
+      const fields: { [key: string]: Json } = {};
+      for (const [name, field] of stats.presentFields()) fields[name] = field.predicted(this.numbers);
+      value = Object.freeze(fields);
+    }
+    stats.value = value;
+    stats.valueAt = stats.samples;
     return value;
   }
 
@@ -255,37 +307,70 @@ export class LearnedPredictor {
     const own = key === undefined ? undefined : stats.byInput?.get(key);
     return own !== undefined && own.samples >= this.minSamples ? own : stats;
   }
+
+  /** The statistics a track is judged by: the input's own with `minSamples` results, else the activity's. */
+  private chosen(track: LearnedTrack): ActivityStats {
+    return track.own !== undefined && track.own.samples >= this.minSamples ? track.own : track.all;
+  }
   /**
    * The fields of `actual` that lie outside what was learned for `activity` (empty: inside the
    * spread). A result of another shape (object vs not), a field missing or never seen, is outside.
    */
   outliers(activity: string, actual: Json, options: SpreadOptions = {}, input?: Json): OutlierField[] {
-    const k = options.k ?? 3;
-    const minShare = options.minShare ?? 0.05;
-    const stats = this.statsFor(activity, input);
-    if (stats === undefined || stats.samples === 0) return [{ field: ROOT_FIELD, actual, why: 'nothing learned yet' }];
-    const out: OutlierField[] = [];
-    if (!isRecord(actual) || !stats.objects) {
-      if (isRecord(actual) !== stats.objects) {
-        out.push({ field: ROOT_FIELD, actual, why: stats.objects ? 'not an object as learned' : 'an object, not as learned' });
-        return out;
-      }
-      const why = stats.root.outside(actual, k, minShare);
-      if (why !== undefined) out.push({ field: ROOT_FIELD, actual, why });
-      return out;
-    }
-    for (const [name] of stats.presentFields()) {
-      if (!Object.hasOwn(actual, name)) out.push({ field: name, actual: undefined, why: 'missing' });
-    }
-    for (const key of Object.keys(actual)) {
-      const value = actual[key]!;
-      const field = stats.fields.get(key);
-      const why = field === undefined ? 'a field never seen before' : field.outside(value, k, minShare);
-      if (why !== undefined) out.push({ field: key, actual: value, why });
-    }
-    return out;
+    const found = outliersOf(this.statsFor(activity, input), actual, options);
+    return found === NO_OUTLIERS ? [] : found;
   }
 }
+
+/** The fields of `actual` outside what `stats` learned; see {@link LearnedPredictor.outliers}. */
+function outliersOf(stats: ActivityStats | undefined, actual: Json, options: SpreadOptions): OutlierField[] {
+  const k = options.k ?? 3;
+  const minShare = options.minShare ?? 0.05;
+  if (stats === undefined || stats.samples === 0) return [{ field: ROOT_FIELD, actual, why: 'nothing learned yet' }];
+  let out: OutlierField[] = NO_OUTLIERS;
+  const add = (outlier: OutlierField) => {
+    if (out === NO_OUTLIERS) out = [];
+    out.push(outlier);
+  };
+  if (!isRecord(actual) || !stats.objects) {
+    if (isRecord(actual) !== stats.objects) {
+      add({ field: ROOT_FIELD, actual, why: stats.objects ? 'not an object as learned' : 'an object, not as learned' });
+      return out;
+    }
+    const why = stats.root.outside(actual, k, minShare);
+    if (why !== undefined) add({ field: ROOT_FIELD, actual, why });
+    return out;
+  }
+  // Plain loops over the maps (no arrays of entries): lead mode asks this on every completion.
+  for (const [name, field] of stats.fields) {
+    if (field.count * 2 >= stats.objectSamples && !Object.hasOwn(actual, name)) {
+      add({ field: name, actual: undefined, why: 'missing' });
+    }
+  }
+  for (const key in actual) {
+    const value = actual[key]!;
+    const field = stats.fields.get(key);
+    const why = field === undefined ? 'a field never seen before' : field.outside(value, k, minShare);
+    if (why !== undefined) add({ field: key, actual: value, why });
+  }
+  return out;
+}
+
+/** An activity's statistics and its input's, from {@link LearnedPredictor.track}. */
+export interface LearnedTrack {
+  readonly all: ActivityStats;
+  /** Undefined for an input not learned apart (too long, or past the per-activity cap). */
+  readonly own: ActivityStats | undefined;
+}
+
+/** The track of an activity as a whole (made once). */
+function activityTrack(all: ActivityStats): LearnedTrack {
+  all.track ??= { all, own: undefined };
+  return all.track;
+}
+
+/** What outliersOf returns when there is none (shared, so a clean result allocates nothing). */
+const NO_OUTLIERS: OutlierField[] = [];
 
 /** Adds one result to `stats`. */
 function learn(stats: ActivityStats, result: Json): void {
