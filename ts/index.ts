@@ -68,7 +68,6 @@ export {
 } from './workflow/fields.js';
 export {
   IN_PROCESS_MIRROR,
-  type InstancePrediction,
   type LagReport,
   type LogOption,
   type MirrorRunStats,

@@ -51,7 +51,8 @@ import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
 import { type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './predict/fleet-what-if.js';
 import { HistoryForecaster, type HistoryForecasterOptions } from './predict/history-forecast.js';
-import { LeadMode, type LeadModeOptions, type PredictionSource } from './predict/lead-mode.js';
+import { type InstancePrediction, predictInstance } from './predict/instance-prediction.js';
+import { LeadMode, type LeadModeOptions } from './predict/lead-mode.js';
 import type { LearnedPrediction } from './predict/learned-predictor.js';
 import { type HypotheticalEvent, type WhatIfResult, whatIf } from './predict/what-if.js';
 import { InProcessTee } from './stream/in-process-tee.js';
@@ -148,26 +149,6 @@ export interface MirrorRunStats {
 }
 
 /** What {@link WorkflowMirror.predict} says of one instance. */
-export interface InstancePrediction {
-  readonly workflowId: string;
-  readonly seq: number;
-  readonly status: MirrorInstance['status'];
-  /** Activities scheduled and not settled, with their predicted results (only those lead mode could predict). */
-  readonly activities: readonly {
-    readonly activity: string;
-    readonly scheduledSeq: number;
-    readonly predicted: unknown;
-    readonly source: PredictionSource;
-    /** For a learned prediction: how many results it was learned from, and each field's spread. */
-    readonly learned?: LearnedPrediction | undefined;
-  }[];
-  /** Timers started and not fired. */
-  readonly timers: readonly { readonly name: string; readonly startedSeq: number; readonly fireAt: number }[];
-  /** The state after the predicted steps (a copy), undefined when nothing is predicted. */
-  readonly predictedState: Readonly<Record<string, unknown>> | undefined;
-  readonly steps: number;
-}
-
 /** Tolerance changes kept by a pair (the newest). */
 const MAX_TOLERANCE_CHANGES = 1_000;
 
@@ -401,28 +382,7 @@ export class WorkflowMirror {
    */
   predict(workflowId: string): InstancePrediction | undefined {
     if (this.lead === undefined) throw new TypeError('predict() needs lead mode: WorkflowMirror.open({ lead: {} })');
-    const instance = this.mirror.instance(workflowId);
-    if (instance === undefined) return undefined;
-    const speculation = this.lead.speculation(instance);
-    const timers: { name: string; startedSeq: number; fireAt: number }[] = [];
-    for (const e of instance.outstanding ?? []) {
-      if (e.type === 'TimerStarted') timers.push({ name: e.payload.name, startedSeq: e.seq, fireAt: e.payload.fireAt });
-    }
-    return {
-      workflowId,
-      seq: instance.seq,
-      status: instance.status,
-      activities: (speculation?.pending ?? []).map((p) => ({
-        activity: p.activity,
-        scheduledSeq: p.scheduledSeq,
-        predicted: p.predicted,
-        source: p.source,
-        ...(p.source === 'learned' ? { learned: this.lead!.predictor.predict(p.activity, p.input) } : {}),
-      })),
-      timers,
-      predictedState: speculation?.state,
-      steps: speculation?.steps ?? 0,
-    };
+    return predictInstance(this.mirror, this.lead, workflowId);
   }
 
   /** Compares every instance of every fleet now (the final check of a run). */

@@ -22,10 +22,14 @@ usage:
       is promoted and finishes the run; shows recovery time vs a full replay and the lag
       per mirror (--no-failover: skip it).
   wfmirror status [--db FILE] [--json] [--stale-ms N] [--dead-after-ms N]
+                  [--predict [--limit N] | --instance ID]
       Reads an event log (default .wfmirror/wfmirror.db; the demo's failover writes
       .wfmirror/failover.db): its epoch and last position, the primary's last heartbeat,
       and each mirror's last reported position and lag in events. Exits 1 when no mirror
       reported within --stale-ms (default 10,000): the fleet runs unmirrored.
+      --predict replays the log with lead mode (the demo's order workflow) and shows, for
+      the first --limit (default 10) running instances or for --instance ID, what each
+      waits for, the predicted results with how sure they are, and the predicted changes.
   wfmirror whatif --hypothesis FILE [--db FILE] [--backend NAME] [--json]
       Replays an event log of the demo's order workflow (default .wfmirror/wfmirror.db) into
       a mirror and runs the hypothesis in FILE on a fork: one instance ({"workflowType":

@@ -1,7 +1,8 @@
 /**
  * `wfmirror status`: what the event log says about the deployment writing to it: the epoch, the
  * log's last position, the primary's last heartbeat, and each mirror's last reported position and
- * lag (`startMirrorReports`). Read from the log file, so it works from any process.
+ * lag (`startMirrorReports`). Read from the log file, so it works from any process. With
+ * `--predict [ID]`, also the predicted future of running instances (status-predictions.ts).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -9,6 +10,7 @@ import type { Heartbeat } from '../history/event-log.js';
 import { SqliteEventLog } from '../history/sqlite-event-log.js';
 import { type ProtectionStatus, protectionStatusFromLog } from '../recovery/mirror-lag.js';
 import { table } from './format-summary.js';
+import { formatPredictions, type PredictionsReport, readPredictions } from './status-predictions.js';
 
 /** What `wfmirror status --json` prints. */
 export interface StatusReport extends ProtectionStatus {
@@ -83,7 +85,15 @@ export async function runStatusCommand(
   fail: (message: string) => never,
   write: (text: string) => void,
 ): Promise<number> {
-  let values: { db?: string; json?: boolean; 'stale-ms'?: string; 'dead-after-ms'?: string };
+  let values: {
+    db?: string;
+    json?: boolean;
+    'stale-ms'?: string;
+    'dead-after-ms'?: string;
+    predict?: boolean;
+    instance?: string;
+    limit?: string;
+  };
   try {
     ({ values } = parseArgs({
       args,
@@ -92,6 +102,9 @@ export async function runStatusCommand(
         json: { type: 'boolean' },
         'stale-ms': { type: 'string' },
         'dead-after-ms': { type: 'string' },
+        predict: { type: 'boolean' },
+        instance: { type: 'string' },
+        limit: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -115,6 +128,24 @@ export async function runStatusCommand(
   } catch (error) {
     fail((error as Error).message);
   }
-  write(values.json === true ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+  let predictions: PredictionsReport | undefined;
+  if (values.predict === true || values.instance !== undefined) {
+    const limit = values.limit === undefined ? 10 : Number(values.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      fail(`--limit must be a positive integer, got ${JSON.stringify(values.limit)}`);
+    try {
+      predictions = await readPredictions(database, {
+        limit,
+        ...(values.instance === undefined ? {} : { workflowId: values.instance }),
+      });
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  if (values.json === true) {
+    write(`${JSON.stringify(predictions === undefined ? status : { ...status, predictions }, null, 2)}\n`);
+  } else {
+    write(`${formatStatus(status)}\n${predictions === undefined ? '' : `\n${formatPredictions(predictions)}\n`}`);
+  }
   return status.state === 'mirrored' ? 0 : 1;
 }

@@ -13,6 +13,7 @@ export {
   type HistoryLimitKind,
   type HistoryLimitReport,
 } from './history-forecast.js';
+export { type InstancePrediction, predictInstance } from './instance-prediction.js';
 export {
   LeadMode,
   type LeadModeOptions,

@@ -143,6 +143,15 @@ function pendingOf(
   return { activity, scheduledSeq, input, predicted, source, track, vector: undefined, outliers: NO_OUTLIERS, prepared: false };
 }
 
+/** The input of the activity scheduled at `scheduledSeq`, while the instance still waits for it. */
+function scheduledInput(instance: MirrorInstance, scheduledSeq: number): Json | undefined {
+  if (instance.outstanding === undefined) return undefined;
+  for (const e of instance.outstanding) {
+    if (e.seq === scheduledSeq && e.type === 'ActivityScheduled') return e.payload.input;
+  }
+  return undefined;
+}
+
 /** A reusable slot for a prediction's return value (callGuarded returns nothing). */
 interface Box {
   value: unknown;
@@ -178,6 +187,8 @@ export class LeadMode {
   private readonly missingWeight: number;
   private readonly box: Box = { value: undefined };
   private readonly spread: { readonly k: number; readonly minShare: number };
+  /** The input of the completion being applied when it had no prediction (from onBeforeApply). */
+  private unmatchedInput: Json | undefined;
   private output: ComparisonOutput = { deviation: new Float64Array(1), affected: new Uint32Array(32) };
 
   constructor(private readonly options: LeadModeOptions) {
@@ -219,11 +230,14 @@ export class LeadMode {
    */
   readonly onBeforeApply = (instance: MirrorInstance, event: HistoryEvent, _fleet: Fleet): void => {
     if (event.type !== 'ActivityCompleted') return;
-    const lead = leadOf(instance);
-    if (lead === undefined) return;
     const { scheduledSeq, result } = event.payload;
-    const pending = lead.find((p) => p.scheduledSeq === scheduledSeq);
-    if (pending === undefined) return;
+    const pending = leadOf(instance)?.find((p) => p.scheduledSeq === scheduledSeq);
+    if (pending === undefined) {
+      // No prediction to judge, but the learner still learns the result with its input, which
+      // only the scheduled event still holds here (the completion settles it).
+      this.unmatchedInput = scheduledInput(instance, scheduledSeq);
+      return;
+    }
     pending.prepared = true;
     if (pending.source === 'learned') {
       // Before the learner sees this result: an outlier must not widen the spread it is judged by.
@@ -271,8 +285,8 @@ export class LeadMode {
    * `lookahead - 1` further predicted steps. Undefined when nothing is predicted.
    */
   speculation(instance: MirrorInstance): Speculation | undefined {
-    const lead = leadOf(instance);
-    if (lead === undefined || lead.length === 0) return undefined;
+    const lead = this.awaited(instance);
+    if (lead.length === 0) return undefined;
     const seq = instance.seq + 1;
     const time = instance.triggerTime;
     const layout = instance.compiled.layout;
@@ -297,6 +311,25 @@ export class LeadMode {
     if (first === undefined) return { pending, state: undefined, steps: 0 };
     const ahead = this.advance(instance, lead, first.pending, first.step, time);
     return { pending, state: ahead.state, steps: ahead.steps };
+  }
+
+  /**
+   * The instance's pending predictions, plus a prediction made now for each activity it still
+   * waits for that had none when it was scheduled (the learner had too few results then, or lead
+   * mode was attached later), in schedule order. Those are not kept: asking changes nothing.
+   */
+  private awaited(instance: MirrorInstance): Pending[] {
+    const lead = leadOf(instance) ?? [];
+    if (instance.outstanding === undefined) return lead;
+    let all: Pending[] | undefined;
+    for (const e of instance.outstanding) {
+      if (e.type !== 'ActivityScheduled' || lead.some((p) => p.scheduledSeq === e.seq)) continue;
+      const late = this.predict(instance, e.seq, e.payload.name, e.payload.input, false);
+      if (late === undefined) continue;
+      all ??= lead.slice();
+      all.push(late);
+    }
+    return all === undefined ? lead : all.sort((a, b) => a.scheduledSeq - b.scheduledSeq);
   }
 
   /** Ends an instance's lead (its slot cleared). */
@@ -324,7 +357,7 @@ export class LeadMode {
   }
 
   /** The prediction for a scheduled activity, or undefined (counted) when there is none. */
-  private predict(instance: MirrorInstance, seq: number, activity: string, input: Json): Pending | undefined {
+  private predict(instance: MirrorInstance, seq: number, activity: string, input: Json, count = true): Pending | undefined {
     const decl = instance.compiled.definition.activities[activity];
     if (decl?.predict !== undefined) {
       const box = this.box;
@@ -343,7 +376,7 @@ export class LeadMode {
     const track = this.predictor.track(activity, input);
     const learned = this.predictor.predictTrack(track);
     if (learned === undefined) {
-      this.stats.unpredicted++;
+      if (count) this.stats.unpredicted++;
       return undefined;
     }
     return pendingOf(activity, seq, input, learned, 'learned', track);
@@ -426,7 +459,9 @@ export class LeadMode {
     }
     // Learned after the check: an outlier must not widen the spread it is judged by.
     if (pending?.track !== undefined) this.predictor.observeTrack(pending.track, result);
-    else if (instance.compiled.definition.activities[name]?.predict === undefined) this.predictor.observe(name, result);
+    else if (instance.compiled.definition.activities[name]?.predict === undefined)
+      this.predictor.observe(name, result, this.unmatchedInput);
+    this.unmatchedInput = undefined;
     if (lead === undefined) return;
     if (at >= 0) lead.splice(at, 1);
     if (lead.length === 0 || instance.status !== 'running') this.drop(instance);
