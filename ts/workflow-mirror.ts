@@ -5,12 +5,7 @@
  * the detector raises reports to the configured sinks.
  */
 
-import {
-  AdaptiveTolerance,
-  type AdaptiveToleranceOptions,
-  type LearningPauseEvent,
-  type ToleranceChange,
-} from './anomaly/adaptive-tolerance.js';
+import { AdaptiveTolerance, type AdaptiveToleranceOptions, type ToleranceChange } from './anomaly/adaptive-tolerance.js';
 import { callbackSink } from './anomaly/callback-sink.js';
 import { ComparisonPolicy, type ComparisonSchedule } from './anomaly/comparison-policy.js';
 import {
@@ -236,7 +231,6 @@ export class WorkflowMirror {
               if (this.toleranceChanges.length > MAX_TOLERANCE_CHANGES) this.toleranceChanges.shift();
               adaptive.onChange?.(change);
             },
-            onPauseChange: (event: LearningPauseEvent) => adaptive.onPauseChange?.(event),
           }),
         );
       }

@@ -7,13 +7,12 @@ import { describe, expect, it } from 'vitest';
 import {
   AdaptiveTolerance,
   type AdaptiveToleranceOptions,
-  InvalidAdaptiveToleranceOptionsError,
-  InvalidToleranceObservationError,
   type LearningPauseEvent,
   type ToleranceChange,
 } from '../../ts/anomaly/adaptive-tolerance.js';
 import { callbackSink } from '../../ts/anomaly/callback-sink.js';
 import { AnomalyDetector, type DetectorFleet } from '../../ts/anomaly/detector.js';
+import { InvalidAdaptiveToleranceOptionsError, InvalidToleranceObservationError } from '../../ts/anomaly/errors.js';
 import type { AnomalyReport } from '../../ts/anomaly/report.js';
 import { VirtualClock } from '../../ts/clock/virtual-clock.js';
 import { createJsComparator } from '../../ts/compare/backends/js.js';

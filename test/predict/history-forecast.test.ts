@@ -10,12 +10,8 @@ import { decodeAnomalyReport, encodeAnomalyReport } from '../../ts/anomaly/repor
 import type { AnomalySink } from '../../ts/anomaly/sink.js';
 import { VirtualClock } from '../../ts/clock/virtual-clock.js';
 import type { HistoryEvent } from '../../ts/history/events.js';
-import {
-  HistoryForecaster,
-  type HistoryForecasterOptions,
-  HistoryForecastOptionsError,
-  type HistoryLimitReport,
-} from '../../ts/predict/index.js';
+import { HistoryForecastOptionsError } from '../../ts/predict/errors.js';
+import { HistoryForecaster, type HistoryForecasterOptions, type HistoryLimitReport } from '../../ts/predict/index.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -27,26 +27,9 @@
  * Tolerances also fall back towards the schema value when the drift goes away, by at most
  * `maxFallFactor` per update (falling only makes the comparison stricter), and never below it.
  */
-import { WorkflowMirrorError } from '../base-error.js';
 import type { ComparisonLayout } from '../compare/comparator.js';
 import { StateMatrix } from '../state/state-matrix.js';
-
-/** An option of {@link AdaptiveTolerance} is missing or out of range; `option` names it. */
-export class InvalidAdaptiveToleranceOptionsError extends WorkflowMirrorError {
-  readonly option: string;
-
-  constructor(option: string, problem: string) {
-    super('INVALID_ADAPTIVE_TOLERANCE_OPTIONS', `adaptive tolerance: ${option} ${problem}`);
-    this.option = option;
-  }
-}
-
-/** What was passed to {@link AdaptiveTolerance.observe} does not fit its layout (wrong stride, a row out of range). */
-export class InvalidToleranceObservationError extends WorkflowMirrorError {
-  constructor(problem: string) {
-    super('INVALID_TOLERANCE_OBSERVATION', `adaptive tolerance: ${problem}`);
-  }
-}
+import { InvalidAdaptiveToleranceOptionsError, InvalidToleranceObservationError } from './errors.js';
 
 /** Absolute limits of a learned tolerance. */
 export interface ToleranceBounds {

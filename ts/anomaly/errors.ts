@@ -45,3 +45,20 @@ export class AnomalySinkClosedError extends WorkflowMirrorError {
     super('ANOMALY_SINK_CLOSED', `${sink} is closed; no more reports can be written to it`);
   }
 }
+
+/** An option of {@link AdaptiveTolerance} is missing or out of range; `option` names it. */
+export class InvalidAdaptiveToleranceOptionsError extends WorkflowMirrorError {
+  readonly option: string;
+
+  constructor(option: string, problem: string) {
+    super('INVALID_ADAPTIVE_TOLERANCE_OPTIONS', `adaptive tolerance: ${option} ${problem}`);
+    this.option = option;
+  }
+}
+
+/** What was passed to {@link AdaptiveTolerance.observe} does not fit its layout (wrong stride, a row out of range). */
+export class InvalidToleranceObservationError extends WorkflowMirrorError {
+  constructor(problem: string) {
+    super('INVALID_TOLERANCE_OBSERVATION', `adaptive tolerance: ${problem}`);
+  }
+}

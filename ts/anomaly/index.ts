@@ -5,8 +5,6 @@ export {
   AdaptiveTolerance,
   type AdaptiveToleranceOptions,
   type FieldLearning,
-  InvalidAdaptiveToleranceOptionsError,
-  InvalidToleranceObservationError,
   type LearningPauseEvent,
   type ObservationSummary,
   type RowSelection,
@@ -16,7 +14,14 @@ export {
 export { callbackSink } from './callback-sink.js';
 export { encodeReport, isAnomalyCause, parseReport } from './codec.js';
 export { type ConsoleSinkOptions, consoleSink, formatReportLine, type TextStream } from './console-sink.js';
-export { AnomalySinkClosedError, CorruptAnomalyRowError, InvalidAnomalyReportError, MalformedJsonlLineError } from './errors.js';
+export {
+  AnomalySinkClosedError,
+  CorruptAnomalyRowError,
+  InvalidAdaptiveToleranceOptionsError,
+  InvalidAnomalyReportError,
+  InvalidToleranceObservationError,
+  MalformedJsonlLineError,
+} from './errors.js';
 export {
   AnomalyFanout,
   type AnomalyFanoutOptions,

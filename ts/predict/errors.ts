@@ -49,3 +49,13 @@ export class WhatIfError extends WorkflowMirrorError {
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Options of a {@link HistoryForecaster} that make no sense; nothing was created. */
+export class HistoryForecastOptionsError extends WorkflowMirrorError {
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super('BAD_HISTORY_FORECAST_OPTIONS', `history forecast: options.${option} ${problem}`);
+  }
+}

@@ -11,9 +11,9 @@
  */
 import type { AnomalyReport } from '../anomaly/report.js';
 import type { AnomalySink } from '../anomaly/sink.js';
-import { WorkflowMirrorError } from '../base-error.js';
 import type { Clock } from '../clock/clock.js';
 import type { EventType, HistoryEvent } from '../history/events.js';
+import { HistoryForecastOptionsError } from './errors.js';
 
 /** What a limit counts. */
 export type HistoryLimitKind = 'events' | 'bytes';
@@ -92,16 +92,6 @@ export interface HistoryLimitReport extends AnomalyReport {
   readonly perSecond: number;
   /** Clock time at which the limit is forecast to be reached. */
   readonly etaMs: number;
-}
-
-/** Options of a {@link HistoryForecaster} that make no sense; nothing was created. */
-export class HistoryForecastOptionsError extends WorkflowMirrorError {
-  constructor(
-    readonly option: string,
-    problem: string,
-  ) {
-    super('BAD_HISTORY_FORECAST_OPTIONS', `history forecast: options.${option} ${problem}`);
-  }
 }
 
 const DEFAULT_HORIZON_MS = 60 * 60 * 1000;

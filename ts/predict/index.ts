@@ -2,13 +2,12 @@
  * Public pieces of `ts/predict`: lead mode (speculating on predicted activity results) and its learned
  * predictor, what-if runs, and the history forecast (when an instance will reach its history limit).
  */
-export { PredictionError, SpeculationError, WhatIfError } from './errors.js';
+export { HistoryForecastOptionsError, PredictionError, SpeculationError, WhatIfError } from './errors.js';
 export { type FleetWhatIfInstance, type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './fleet-what-if.js';
 export {
   type HistoryForecast,
   HistoryForecaster,
   type HistoryForecasterOptions,
-  HistoryForecastOptionsError,
   type HistoryLimit,
   type HistoryLimitKind,
   type HistoryLimitReport,

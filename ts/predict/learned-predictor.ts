@@ -239,7 +239,7 @@ export class LearnedPredictor {
     if (track.own !== undefined) learn(track.own, result);
   }
 
-  /** {@link predictValue} through a track. */
+  /** The predicted value through a track (no spread: lead mode asks on every schedule). */
   predictTrack(track: LearnedTrack): Json | undefined {
     return this.valueOf(this.chosen(track));
   }
@@ -271,14 +271,6 @@ export class LearnedPredictor {
       fields.push(field.band(name));
     }
     return { value, samples: stats.samples, fields };
-  }
-
-  /**
-   * The value {@link predict} would give, without the spread (lead mode's per-schedule call: the
-   * bands are for people, and building them was most of its cost).
-   */
-  predictValue(activity: string, input?: Json): Json | undefined {
-    return this.valueOf(this.statsFor(activity, input));
   }
 
   /** The predicted value from `stats`, or undefined before `minSamples` results. */
