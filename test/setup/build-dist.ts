@@ -23,6 +23,8 @@ function newest(dir: string): number {
 }
 
 export default function setup(): void {
+  // For runs that need no built code (and must not rebuild it while others edit the sources).
+  if (process.env.WFMIRROR_SKIP_DIST_BUILD === '1') return;
   const newestSource = Math.max(
     ...SOURCE_DIRS.map((dir) => newest(join(root, dir))),
     statSync(join(root, 'tsconfig.build.json')).mtimeMs,
