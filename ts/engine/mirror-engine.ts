@@ -4,6 +4,7 @@
  * it holds no activity implementations and no clock. Each command its replay issues is checked
  * against the command event the history recorded; a mismatch is non-determinism.
  */
+
 import type { HistoryEvent } from '../history/events.js';
 import type { MatrixDelta } from '../state/delta.js';
 import type { InstanceSnapshotData } from '../state/instance-snapshot-codec.js';
@@ -15,6 +16,7 @@ import { type Fleet, FleetDeltas, type FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import type { InstanceRuntime } from './instance.js';
 import { jsonEqual } from './json-equal.js';
+import { removeAt } from './remove-at.js';
 import { applyCommandEvent, isInboundEvent, runStep } from './step.js';
 
 const NO_COMMANDS: readonly Command[] = Object.freeze([]);
@@ -377,10 +379,12 @@ function settleOutstanding(instance: MirrorInstance, event: HistoryEvent): void 
   else if (event.type === 'TimerFired') settled = event.payload.startedSeq;
   else return;
   const outstanding = instance.outstanding!;
-  const at = outstanding.findIndex((e) => e.seq === settled);
-  if (at < 0) return;
+  // Plain loops, no closure or splice result: this runs for every completion of a replay.
+  let at = 0;
+  while (at < outstanding.length && outstanding[at]!.seq !== settled) at++;
+  if (at === outstanding.length) return;
   if (outstanding.length === 1) instance.outstanding = undefined;
-  else outstanding.splice(at, 1);
+  else removeAt(outstanding, at);
 }
 
 function describeEvent(event: HistoryEvent): string {

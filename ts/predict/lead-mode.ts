@@ -22,6 +22,7 @@
  * Wiring: `new MirrorEngine({ fleets, ...lead.hooks })` (both hooks). Lead mode only reads the real
  * instance and its matrix row; the replayed state is the same as a mirror's without it.
  */
+
 import { defaultBands, type SeverityBands, validateBands } from '../anomaly/severity.js';
 import { type ComparisonOutput, compareRowsSync } from '../compare/backends/js.js';
 import { DEFAULT_MISSING_WEIGHT } from '../compare/comparator.js';
@@ -108,7 +109,12 @@ interface Pending {
   readonly activity: string;
   readonly scheduledSeq: number;
   readonly input: Json;
-  readonly predicted: unknown;
+  /**
+   * The predicted result. A learned one is made when first needed ({@link LeadMode.predictedOf}):
+   * most completions are judged by the learned spread alone, and building the value per schedule
+   * was a third of lead mode's allocations.
+   */
+  predicted: unknown;
   readonly source: PredictionSource;
   /** Set by onBeforeApply for the completion being applied: the predicted vector, when a branch ran. */
   vector: Float64Array | undefined;
@@ -118,15 +124,36 @@ interface Pending {
   readonly track: LearnedTrack | undefined;
   /** onBeforeApply saw this pending's completion (a mirror wired without it cannot check). */
   prepared: boolean;
+  /** The instance's next pending prediction, in schedule order. */
+  next: Pending | undefined;
 }
 
-/** An instance's pending predictions, in schedule order (the array itself sits in its hookSlot). */
-type Lead = Pending[];
-
-/** The instance's lead, kept in its hookSlot (which belongs to the lead mode the mirror was built with). */
-function leadOf(instance: MirrorInstance): Lead | undefined {
-  return instance.hookSlot as Lead | undefined;
+/**
+ * The instance's first pending prediction, kept in its hookSlot (which belongs to the lead mode
+ * the mirror was built with); the others follow through `next`. A list, not an array: an instance
+ * rarely waits for more than two activities, and growing an array on its second push allocated
+ * room for nineteen.
+ */
+function leadOf(instance: MirrorInstance): Pending | undefined {
+  return instance.hookSlot as Pending | undefined;
 }
+
+/** The instance's pending predictions as an array, in schedule order (for the rare asks). */
+function leadList(instance: MirrorInstance): Pending[] {
+  const list: Pending[] = [];
+  for (let p = leadOf(instance); p !== undefined; p = p.next) list.push(p);
+  return list;
+}
+
+/** The pending prediction of the activity scheduled at `scheduledSeq`, if any. */
+function findScheduled(first: Pending | undefined, scheduledSeq: number): Pending | undefined {
+  let p = first;
+  while (p !== undefined && p.scheduledSeq !== scheduledSeq) p = p.next;
+  return p;
+}
+
+/** What a learned prediction's {@link Pending.predicted} holds until it is first needed. */
+const NOT_YET_MADE: unique symbol = Symbol('not yet made');
 
 /** Outliers of a pending prediction before its completion was judged (shared: never written). */
 const NO_OUTLIERS: readonly OutlierField[] = Object.freeze([]);
@@ -140,7 +167,18 @@ function pendingOf(
   source: PredictionSource,
   track: LearnedTrack | undefined,
 ): Pending {
-  return { activity, scheduledSeq, input, predicted, source, track, vector: undefined, outliers: NO_OUTLIERS, prepared: false };
+  return {
+    activity,
+    scheduledSeq,
+    input,
+    predicted,
+    source,
+    track,
+    vector: undefined,
+    outliers: NO_OUTLIERS,
+    prepared: false,
+    next: undefined,
+  };
 }
 
 /** The input of the activity scheduled at `scheduledSeq`, while the instance still waits for it. */
@@ -175,7 +213,7 @@ export class LeadMode {
     unmatched: 0,
   };
   readonly predictor: LearnedPredictor;
-  /** Instances whose hookSlot holds a Lead. */
+  /** Instances whose hookSlot holds a pending prediction. */
   private active = 0;
   private readonly runner: SpeculativeRunner;
   /** Whether `predict` calls run guarded (guardPredictions). */
@@ -231,7 +269,7 @@ export class LeadMode {
   readonly onBeforeApply = (instance: MirrorInstance, event: HistoryEvent, _fleet: Fleet): void => {
     if (event.type !== 'ActivityCompleted') return;
     const { scheduledSeq, result } = event.payload;
-    const pending = leadOf(instance)?.find((p) => p.scheduledSeq === scheduledSeq);
+    const pending = findScheduled(leadOf(instance), scheduledSeq);
     if (pending === undefined) {
       // No prediction to judge, but the learner still learns the result with its input, which
       // only the scheduled event still holds here (the completion settles it).
@@ -303,7 +341,7 @@ export class LeadMode {
         activity: p.activity,
         scheduledSeq: p.scheduledSeq,
         input: p.input,
-        predicted: p.predicted,
+        predicted: this.predictedOf(p),
         source: p.source,
         vector,
       };
@@ -319,7 +357,7 @@ export class LeadMode {
    * mode was attached later), in schedule order. Those are not kept: asking changes nothing.
    */
   private awaited(instance: MirrorInstance): Pending[] {
-    const lead = leadOf(instance) ?? [];
+    const lead = leadList(instance);
     if (instance.outstanding === undefined) return lead;
     let all: Pending[] | undefined;
     for (const e of instance.outstanding) {
@@ -347,13 +385,14 @@ export class LeadMode {
   private schedule(instance: MirrorInstance, seq: number, activity: string, input: Json): void {
     const pending = this.predict(instance, seq, activity, input);
     if (pending === undefined) return;
-    const lead = leadOf(instance);
-    if (lead !== undefined) {
-      lead.push(pending);
+    let last = leadOf(instance);
+    if (last === undefined) {
+      instance.hookSlot = pending;
+      this.active++;
       return;
     }
-    instance.hookSlot = [pending];
-    this.active++;
+    while (last.next !== undefined) last = last.next;
+    last.next = pending;
   }
 
   /** The prediction for a scheduled activity, or undefined (counted) when there is none. */
@@ -374,12 +413,17 @@ export class LeadMode {
       return pendingOf(activity, seq, input, predicted, 'definition', undefined);
     }
     const track = this.predictor.track(activity, input);
-    const learned = this.predictor.predictTrack(track);
-    if (learned === undefined) {
+    if (!this.predictor.predictsTrack(track)) {
       if (count) this.stats.unpredicted++;
       return undefined;
     }
-    return pendingOf(activity, seq, input, learned, 'learned', track);
+    return pendingOf(activity, seq, input, NOT_YET_MADE, 'learned', track);
+  }
+
+  /** A pending prediction's result; a learned one is made now (from what the learner knows now) and kept. */
+  private predictedOf(pending: Pending): unknown {
+    if (pending.predicted === NOT_YET_MADE) pending.predicted = this.predictor.predictTrack(pending.track!);
+    return pending.predicted;
   }
 
   /** Runs one pending prediction's completion on `state` (a copy); undefined (reported) when the handler threw. */
@@ -391,7 +435,8 @@ export class LeadMode {
     time: number,
   ): BranchStep | undefined {
     this.stats.speculations++;
-    const step = this.runner.complete(instance, state, pending.activity, pending.scheduledSeq, pending.predicted, seq, time);
+    const predicted = this.predictedOf(pending);
+    const step = this.runner.complete(instance, state, pending.activity, pending.scheduledSeq, predicted, seq, time);
     if (!(step instanceof BranchHandlerThrew)) return step;
     this.stats.speculationErrors++;
     this.options.onError?.(new SpeculationError(instance.workflowId, pending.activity, pending.scheduledSeq, step.error));
@@ -404,7 +449,7 @@ export class LeadMode {
    */
   private advance(
     instance: MirrorInstance,
-    lead: Lead,
+    lead: readonly Pending[],
     first: Pending,
     firstStep: BranchStep,
     time: number,
@@ -416,14 +461,14 @@ export class LeadMode {
     let now = time;
     const queue: { activity?: string; timer?: string; ms: number; predicted?: unknown; scheduledSeq: number }[] = [];
     for (const p of lead)
-      if (p !== first) queue.push({ activity: p.activity, ms: 0, predicted: p.predicted, scheduledSeq: p.scheduledSeq });
+      if (p !== first) queue.push({ activity: p.activity, ms: 0, predicted: this.predictedOf(p), scheduledSeq: p.scheduledSeq });
     let commands = firstStep.commands;
     while (steps < this.lookahead) {
       for (const command of commands) {
         if (command.kind === 'call') {
           const prediction = this.predict(instance, seq, command.name, command.input as Json);
           if (prediction === undefined) return { state, steps };
-          queue.push({ activity: command.name, ms: 0, predicted: prediction.predicted, scheduledSeq: seq++ });
+          queue.push({ activity: command.name, ms: 0, predicted: this.predictedOf(prediction), scheduledSeq: seq++ });
         } else if (command.kind === 'sleep') {
           queue.push({ timer: command.name, ms: command.ms, scheduledSeq: seq++ });
         } else {
@@ -448,9 +493,7 @@ export class LeadMode {
 
   private complete(instance: MirrorInstance, event: HistoryEvent & { type: 'ActivityCompleted' }, fleet: Fleet): void {
     const { name, scheduledSeq, result } = event.payload;
-    const lead = leadOf(instance);
-    const at = lead === undefined ? -1 : lead.findIndex((p) => p.scheduledSeq === scheduledSeq);
-    const pending = at >= 0 ? lead![at]! : undefined;
+    const pending = findScheduled(leadOf(instance), scheduledSeq);
     if (pending?.prepared === true) {
       this.stats.checked++;
       if (pending.vector !== undefined) this.check(instance, event, fleet, pending);
@@ -462,17 +505,27 @@ export class LeadMode {
     else if (instance.compiled.definition.activities[name]?.predict === undefined)
       this.predictor.observe(name, result, this.unmatchedInput);
     this.unmatchedInput = undefined;
-    if (lead === undefined) return;
-    if (at >= 0) lead.splice(at, 1);
-    if (lead.length === 0 || instance.status !== 'running') this.drop(instance);
+    if (pending !== undefined) this.remove(instance, pending);
+    if (instance.status !== 'running') this.drop(instance);
+  }
+
+  /** Takes `pending` out of the instance's list; the instance stops counting when none is left. */
+  private remove(instance: MirrorInstance, pending: Pending): void {
+    const first = leadOf(instance);
+    if (first === pending) {
+      instance.hookSlot = pending.next;
+      if (pending.next === undefined) this.active--;
+      return;
+    }
+    let p = first;
+    while (p !== undefined && p.next !== pending) p = p.next;
+    if (p !== undefined) p.next = pending.next;
   }
 
   private settle(instance: MirrorInstance, scheduledSeq: number): void {
-    const lead = leadOf(instance);
-    if (lead === undefined) return;
-    const at = lead.findIndex((p) => p.scheduledSeq === scheduledSeq);
-    if (at >= 0) lead.splice(at, 1);
-    if (lead.length === 0 || instance.status !== 'running') this.drop(instance);
+    const pending = findScheduled(leadOf(instance), scheduledSeq);
+    if (pending !== undefined) this.remove(instance, pending);
+    if (instance.status !== 'running') this.drop(instance);
   }
 
   private check(
@@ -503,7 +556,7 @@ export class LeadMode {
       time: event.time,
       activity: pending.activity,
       scheduledSeq: pending.scheduledSeq,
-      predicted: pending.predicted,
+      predicted: this.predictedOf(pending),
       actual: event.payload.result,
       source: pending.source,
       outliers: pending.outliers,

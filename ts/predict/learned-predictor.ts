@@ -10,7 +10,9 @@
  * `express` is then predicted right for both kinds of order, instead of the other kind's carrier
  * being called an outlier. Other inputs fall back to the activity's statistics.
  */
+
 import type { Json } from '../history/events.js';
+import { InputIndex } from './input-index.js';
 
 /** What a learned prediction says about one result field. */
 export type FieldBand =
@@ -67,8 +69,6 @@ export interface SpreadOptions {
 /** The field name used for results that are not objects. */
 export const ROOT_FIELD = '(result)';
 
-/** Inputs whose JSON is longer than this are not learned apart (their statistics would rarely fill). */
-const MAX_INPUT_KEY_LENGTH = 256;
 /** Inputs learned apart per activity, at most: the first ones seen (memory stays bounded). */
 const MAX_INPUT_KEYS = 1024;
 
@@ -79,13 +79,18 @@ interface Category {
 
 /** Stats of one field; numbers and categories are kept apart since a field may hold either. */
 class FieldStats {
+  constructor(readonly name: string) {}
+
   /** Samples in which the field was present. */
   count = 0;
   numbers = 0;
   mean = 0;
   m2 = 0;
   last = 0;
-  categories: Map<string, Category> | undefined;
+  /** Categories that are strings, booleans or null, keyed by themselves (see {@link isScalar}). */
+  scalars: Map<Scalar, Category> | undefined;
+  /** Categories that are arrays or objects keyed by their JSON. */
+  composites: Map<string, Category> | undefined;
   mode: Category | undefined;
 
   add(value: Json): void {
@@ -99,15 +104,23 @@ class FieldStats {
       this.last = value;
       return;
     }
-    this.categories ??= new Map();
-    const key = categoryKey(value);
-    let entry = this.categories.get(key);
+    let entry = this.category(value);
     if (entry === undefined) {
       entry = { value: frozenCopy(value), count: 0 };
-      this.categories.set(key, entry);
+      if (isScalar(value)) {
+        this.scalars ??= new Map();
+        this.scalars.set(value, entry);
+      } else {
+        this.composites ??= new Map();
+        this.composites.set(JSON.stringify(value), entry);
+      }
     }
     entry.count++;
     if (this.mode === undefined || entry.count > this.mode.count) this.mode = entry;
+  }
+
+  private category(value: Json): Category | undefined {
+    return isScalar(value) ? this.scalars?.get(value) : this.composites?.get(JSON.stringify(value));
   }
 
   get sd(): number {
@@ -141,7 +154,7 @@ class FieldStats {
       return `${value} is ${this.sd > 0 ? `${(distance / this.sd).toPrecision(3)} sd` : `${distance}`} from the mean ${this.mean} (spread ${k} x sd ${this.sd})`;
     }
     if (this.numeric && this.numbers > 0) return `a ${value === null ? 'null' : typeof value} where a number was learned`;
-    const seen = this.categories?.get(categoryKey(value))?.count ?? 0;
+    const seen = this.category(value)?.count ?? 0;
     const share = this.count > 0 ? seen / this.count : 0;
     if (share >= minShare) return undefined;
     // A new value is rare only once enough results were seen: after n results without it, its
@@ -156,7 +169,7 @@ export class ActivityStats {
   samples = 0;
   objectSamples = 0;
   readonly fields = new Map<string, FieldStats>();
-  readonly root = new FieldStats();
+  readonly root = new FieldStats(ROOT_FIELD);
 
   /** True when most results were objects (their fields are then predicted one by one). */
   get objects(): boolean {
@@ -164,7 +177,7 @@ export class ActivityStats {
   }
 
   /** The same statistics per input (by its JSON), for inputs short enough; see the module comment. */
-  byInput: Map<string, ActivityStats> | undefined;
+  byInput: InputIndex<ActivityStats> | undefined;
 
   /** The track that leads to these statistics (see LearnedPredictor.track), made on first use. */
   track: LearnedTrack | undefined;
@@ -219,15 +232,10 @@ export class LearnedPredictor {
       all = new ActivityStats();
       this.activities.set(activity, all);
     }
-    const key = inputKey(input);
-    if (key === undefined) return activityTrack(all);
-    all.byInput ??= new Map();
-    let own = all.byInput.get(key);
-    if (own === undefined) {
-      if (all.byInput.size >= MAX_INPUT_KEYS) return activityTrack(all);
-      own = new ActivityStats();
-      all.byInput.set(key, own);
-    }
+    if (input === undefined) return activityTrack(all);
+    all.byInput ??= new InputIndex();
+    const own = all.byInput.get(input, newInputStats);
+    if (own === undefined) return activityTrack(all);
     // One track object per input, made once: a schedule allocates nothing here.
     own.track ??= { all, own };
     return own.track;
@@ -239,7 +247,12 @@ export class LearnedPredictor {
     if (track.own !== undefined) learn(track.own, result);
   }
 
-  /** The predicted value through a track (no spread: lead mode asks on every schedule). */
+  /** Whether {@link predictTrack} has a value (enough results were learned), without making it. */
+  predictsTrack(track: LearnedTrack): boolean {
+    return this.chosen(track).samples >= this.minSamples;
+  }
+
+  /** The predicted value through a track (no spread). */
   predictTrack(track: LearnedTrack): Json | undefined {
     return this.valueOf(this.chosen(track));
   }
@@ -283,7 +296,9 @@ export class LearnedPredictor {
       value = stats.root.predicted(this.numbers);
     } else {
       const fields: { [key: string]: Json } = {};
-      for (const [name, field] of stats.presentFields()) fields[name] = field.predicted(this.numbers);
+      for (const field of stats.fields.values()) {
+        if (field.count * 2 >= stats.objectSamples) fields[field.name] = field.predicted(this.numbers);
+      }
       value = Object.freeze(fields);
     }
     stats.value = value;
@@ -295,8 +310,7 @@ export class LearnedPredictor {
   private statsFor(activity: string, input: Json | undefined): ActivityStats | undefined {
     const stats = this.activities.get(activity);
     if (stats === undefined) return undefined;
-    const key = inputKey(input);
-    const own = key === undefined ? undefined : stats.byInput?.get(key);
+    const own = input === undefined ? undefined : stats.byInput?.get(input);
     return own !== undefined && own.samples >= this.minSamples ? own : stats;
   }
 
@@ -320,31 +334,38 @@ function outliersOf(stats: ActivityStats | undefined, actual: Json, options: Spr
   const minShare = options.minShare ?? 0.05;
   if (stats === undefined || stats.samples === 0) return [{ field: ROOT_FIELD, actual, why: 'nothing learned yet' }];
   let out: OutlierField[] = NO_OUTLIERS;
-  const add = (outlier: OutlierField) => {
-    if (out === NO_OUTLIERS) out = [];
-    out.push(outlier);
-  };
   if (!isRecord(actual) || !stats.objects) {
     if (isRecord(actual) !== stats.objects) {
-      add({ field: ROOT_FIELD, actual, why: stats.objects ? 'not an object as learned' : 'an object, not as learned' });
+      out = withOutlier(out, {
+        field: ROOT_FIELD,
+        actual,
+        why: stats.objects ? 'not an object as learned' : 'an object, not as learned',
+      });
       return out;
     }
     const why = stats.root.outside(actual, k, minShare);
-    if (why !== undefined) add({ field: ROOT_FIELD, actual, why });
+    if (why !== undefined) out = withOutlier(out, { field: ROOT_FIELD, actual, why });
     return out;
   }
   // Plain loops over the maps (no arrays of entries): lead mode asks this on every completion.
-  for (const [name, field] of stats.fields) {
-    if (field.count * 2 >= stats.objectSamples && !Object.hasOwn(actual, name)) {
-      add({ field: name, actual: undefined, why: 'missing' });
+  for (const field of stats.fields.values()) {
+    if (field.count * 2 >= stats.objectSamples && !Object.hasOwn(actual, field.name)) {
+      out = withOutlier(out, { field: field.name, actual: undefined, why: 'missing' });
     }
   }
   for (const key in actual) {
     const value = actual[key]!;
     const field = stats.fields.get(key);
     const why = field === undefined ? 'a field never seen before' : field.outside(value, k, minShare);
-    if (why !== undefined) add({ field: key, actual: value, why });
+    if (why !== undefined) out = withOutlier(out, { field: key, actual: value, why });
   }
+  return out;
+}
+
+/** `out` with `outlier` added; the shared empty list is replaced, never written (no closure per call). */
+function withOutlier(out: OutlierField[], outlier: OutlierField): OutlierField[] {
+  if (out === NO_OUTLIERS) return [outlier];
+  out.push(outlier);
   return out;
 }
 
@@ -369,10 +390,11 @@ function learn(stats: ActivityStats, result: Json): void {
   stats.samples++;
   if (isRecord(result)) {
     stats.objectSamples++;
-    for (const key of Object.keys(result)) {
+    // for-in, not Object.keys: no array per result (results are plain JSON objects from the log).
+    for (const key in result) {
       let field = stats.fields.get(key);
       if (field === undefined) {
-        field = new FieldStats();
+        field = new FieldStats(key);
         stats.fields.set(key, field);
       }
       field.add(result[key]!);
@@ -382,39 +404,24 @@ function learn(stats: ActivityStats, result: Json): void {
   }
 }
 
-/**
- * Keys of input objects already seen: one activity's input is keyed when it is scheduled, judged
- * and learned, and stringifying it each time was 5% of a lead-mode replay. Event payloads are not
- * changed after they are logged, so a key stays right.
- */
-const inputKeys = new WeakMap<object, string | null>();
-
-/** The key an input is learned apart under, or undefined (no input, or too long to learn apart). */
-function inputKey(input: Json | undefined): string | undefined {
-  if (input === undefined) return undefined;
-  if (typeof input !== 'object' || input === null) return keyOf(input);
-  let key = inputKeys.get(input);
-  if (key === undefined) {
-    key = keyOf(input) ?? null;
-    inputKeys.set(input, key);
-  }
-  return key ?? undefined;
-}
-
-function keyOf(input: Json): string | undefined {
-  const key = JSON.stringify(input);
-  return key.length <= MAX_INPUT_KEY_LENGTH ? key : undefined;
+/** Statistics for an input seen for the first time, or undefined past the per-activity cap. */
+function newInputStats(inputsKept: number): ActivityStats | undefined {
+  return inputsKept >= MAX_INPUT_KEYS ? undefined : new ActivityStats();
 }
 
 function isRecord(value: Json): value is { [key: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function categoryKey(value: Json): string {
-  // Strings and booleans are the common cases: a prefix keeps them apart from the JSON of other values.
-  if (typeof value === 'string') return `s${value}`;
-  if (typeof value === 'boolean') return value ? 'btrue' : 'bfalse';
-  return `j${JSON.stringify(value)}`;
+/**
+ * Where a category is counted: strings, booleans and null (the common results) by themselves, so
+ * counting one allocates nothing; arrays and objects by their JSON, in a map of their own so that
+ * no JSON text can be taken for a string result.
+ */
+type Scalar = string | boolean | null;
+
+function isScalar(value: Json): value is Scalar {
+  return typeof value === 'string' || typeof value === 'boolean' || value === null;
 }
 
 /** Kept values are handed to handlers on speculative branches: frozen, so none can change what was learned. */
