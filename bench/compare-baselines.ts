@@ -90,38 +90,5 @@ export function naiveCompare(
   return { deviation, affected };
 }
 
-/** The same rule over the row-major arrays: one pass, a float64 sum and a u32 mask per row. */
-export function typedLoopCompare(
-  primary: Float64Array,
-  mirror: Float64Array,
-  layout: ComparisonLayout,
-  rows: number,
-  deviation: Float64Array,
-  affected: Uint32Array,
-): void {
-  const { stride, fieldCount, weights, tolerances, categorical } = layout;
-  const words = Math.max(1, Math.ceil(fieldCount / 32));
-  for (let r = 0; r < rows; r++) {
-    const base = r * stride;
-    let sum = 0;
-    for (let w = 0; w < words; w++) {
-      let bits = 0;
-      const end = Math.min(fieldCount, (w + 1) * 32);
-      for (let j = w * 32; j < end; j++) {
-        const p = primary[base + j]!;
-        const m = mirror[base + j]!;
-        const d = Math.abs(p - m);
-        let c = 0;
-        const pNaN = Number.isNaN(p);
-        const mNaN = Number.isNaN(m);
-        if (pNaN || mNaN) c = pNaN && mNaN ? 0 : HIGH_SEVERITY_WEIGHT;
-        else if (categorical[j] === 1) c = d !== 0 ? weights[j]! : 0;
-        else if (d > tolerances[j]!) c = weights[j]! * d;
-        if (c !== 0) bits |= 1 << (j & 31);
-        sum += c;
-      }
-      affected[r * words + w] = bits >>> 0;
-    }
-    deviation[r] = sum;
-  }
-}
+/** The same rule over the row-major arrays: one pass, a float64 sum and a u32 mask per row (the CLI's baseline, shared). */
+export { plainLoopCompare as typedLoopCompare } from '../ts/benchmark/plain-loop.js';

@@ -2,7 +2,7 @@
  * Every comparison backend on one fleet size (default 1,000,000 instances x 32 fields), measured in
  * one run against, in the same run:
  *  - the memory-bandwidth roofline: a plain wasm SIMD sum over the same two matrices, on one
- *    thread and on as many threads as the piscina backend uses (bench/roofline.ts);
+ *    thread and on as many threads as the piscina backend uses (ts/benchmark/roofline.ts);
  *  - a naive implementation written the way the concept's pseudocode reads (objects keyed by
  *    variable name) and a plain typed-array loop (bench/compare-baselines.ts).
  * Two fleets: a healthy one (1% of the instances differ from their mirror, as in production) with
@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import b from 'benny';
 import type { CaseResult } from 'benny/lib/internal/common-types.js';
+import { loadRooflineModule, singleThreadSum, ThreadedSum } from '../ts/benchmark/roofline.js';
 import { BACKEND_NAMES, type BackendName } from '../ts/compare/backend.js';
 import { BACKENDS } from '../ts/compare/backend-registry.js';
 import { compareRowsSync } from '../ts/compare/backends/js.js';
@@ -25,7 +26,6 @@ import type { Comparator, ComparisonLayout, ComparisonResult } from '../ts/compa
 import { calibrationInput } from '../ts/hardware/calibrate.js';
 import { naiveCompare, namedRules, toNamedVectors, typedLoopCompare } from './compare-baselines.js';
 import { machineInfo } from './machine.js';
-import { rooflineModule, singleThreadRoofline, ThreadedRoofline } from './roofline.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const FIELDS = Number(process.env.BENCH_FIELDS ?? 32);
@@ -110,7 +110,7 @@ for (const name of BACKEND_NAMES) {
     notRun.push({ backend: name, reason: error instanceof Error ? error.message : String(error) });
   }
 }
-const rooflineWasm = await rooflineModule();
+const rooflineWasm = await loadRooflineModule();
 const closers: (() => unknown)[] = [];
 
 /** The cases of one fleet; `everything` adds the slow ones (naive, GPU backends). */
@@ -126,11 +126,11 @@ async function casesFor(f: Fleet, everything: boolean): Promise<Record<string, (
     cases[label] = () => comparator.compare(placed.primary, placed.mirror, f.layout, { output });
     // The rooflines read the very arrays the wasm kernels read, in the same memory.
     if (name === 'wasm-simd') {
-      const sum = singleThreadRoofline(rooflineWasm, (comparator.storage as WasmArena).memory);
+      const sum = singleThreadSum(rooflineWasm, (comparator.storage as WasmArena).memory);
       cases[ROOF_1] = () => sum([placed.primary, placed.mirror]);
     }
     if (name === 'piscina') {
-      const roofline = new ThreadedRoofline(rooflineWasm, (comparator.storage as WasmArena).memory, THREADS);
+      const roofline = new ThreadedSum(rooflineWasm, (comparator.storage as WasmArena).memory, THREADS);
       closers.push(() => roofline.close());
       cases[ROOF_N] = () => roofline.sum([placed.primary, placed.mirror]);
     }

@@ -3,6 +3,7 @@
  * library imports this file.
  */
 
+export * from './alert/index.js';
 export { ComparisonPolicy, type ComparisonSchedule } from './anomaly/comparison-policy.js';
 export {
   AnomalyDetector,
@@ -13,6 +14,22 @@ export {
 } from './anomaly/detector.js';
 export * from './anomaly/index.js';
 export { WorkflowMirrorError } from './base-error.js';
+export {
+  type BackendEntry,
+  BENCH_REPORT_FORMAT,
+  BenchmarkOutputError,
+  type BenchmarkPlan,
+  BenchmarkPlanError,
+  type BenchmarkReport,
+  BenchmarkResultMismatchError,
+  benchmarkHtml,
+  benchmarkPlan,
+  benchmarkProfile,
+  formatBenchmarkTable,
+  NothingMeasuredError,
+  RooflineUnavailableError,
+  runBenchmark,
+} from './benchmark/index.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
 export { SystemClock } from './clock/system-clock.js';
 export { VirtualClock } from './clock/virtual-clock.js';
@@ -37,6 +54,7 @@ export { MirrorEngine, type MirrorInstance, type NonDeterminismFinding } from '.
 export { PrimaryEngine, type PrimaryInstance } from './engine/primary-engine.js';
 export * from './hardware/index.js';
 export * from './history/index.js';
+export * from './observe/index.js';
 export * from './predict/index.js';
 export * from './recovery/index.js';
 export * from './serialization/index.js';

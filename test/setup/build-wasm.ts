@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const OUTPUTS = ['build/wasm/compare-simd.wasm', 'build/wasm/compare-scalar.wasm'];
-const SOURCES = ['assembly/compare.ts', 'asconfig.json'];
+const OUTPUTS = ['build/wasm/compare-simd.wasm', 'build/wasm/compare-scalar.wasm', 'build/wasm/roofline.wasm'];
+const SOURCES = ['assembly/compare.ts', 'asconfig.json', 'assembly/roofline.ts', 'bench/roofline.asconfig.json'];
 
 function mtime(relative: string): number {
   const path = join(root, relative);

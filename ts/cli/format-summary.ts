@@ -70,5 +70,12 @@ export function formatSummary(s: DemoSummary): string {
   out.push('');
   out.push(`history and anomaly store: ${s.database}`);
   out.push(`anomaly reports (JSONL):   ${s.reportFile}`);
+  if (s.metricsUrl !== undefined) out.push(`metrics (during the run):  ${s.metricsUrl}`);
+  if (s.alerts !== undefined) {
+    const a = s.alerts;
+    out.push(
+      `alerts to ${a.url} (>= ${a.minSeverity}): delivered ${number.format(a.delivered)}, repeats folded ${number.format(a.deduplicated)}, pending ${number.format(a.pending)} (outbox ${a.outbox})`,
+    );
+  }
   return out.join('\n');
 }

@@ -2,8 +2,13 @@
 /** The `wfmirror` command. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { InvalidAlertOptionsError } from '../alert/errors.js';
+import { isSeverity } from '../anomaly/severity.js';
+import { MetricsServerError } from '../observe/errors.js';
+import { createLogger, isLogLevel, LOG_LEVELS } from '../observe/logger.js';
+import { runBenchCommand } from './bench.js';
 import { runCalibrateCommand } from './calibrate.js';
-import { type DemoProgress, runDemo } from './demo.js';
+import { type DemoOptions, type DemoProgress, runDemo } from './demo.js';
 import { runFailoverDemo } from './demo-failover.js';
 import { runDetectCommand } from './detect.js';
 import { failoverHeld, formatFailover } from './format-failover.js';
@@ -15,12 +20,20 @@ const HELP = `wfmirror: adaptive workflow state mirroring
 
 usage:
   wfmirror demo [--instances N] [--dir DIR] [--no-faults] [--no-failover] [--concurrency N] [--json]
+                [--metrics-port PORT] [--alert-url URL] [--alert-min-severity info|warning|critical]
+                [--log-level LEVEL]
       Runs N order workflows (default 10,000) on the embedded SQLite log under DIR
       (default ./.wfmirror) with a mirror beside the primary, injects one fault of each
       kind, and prints a summary (--json: the summary as JSON on stdout). Then a failover:
       the same fleet's primary runs in a child process and is killed mid-run, its mirror
       is promoted and finishes the run; shows recovery time vs a full replay and the lag
       per mirror (--no-failover: skip it).
+      --metrics-port serves Prometheus metrics at http://127.0.0.1:PORT/metrics while the demo
+      runs (0: any free port). --alert-url POSTs anomaly reports at or above
+      --alert-min-severity (default warning) to an Alertmanager v2 URL (e.g.
+      http://localhost:9093/api/v2/alerts); undelivered ones wait in DIR/alerts.db and are
+      resent. --log-level trace|debug|info|warn|error|fatal|silent: structured logs on stderr
+      (JSON lines, or readable lines on a terminal).
   wfmirror status [--db FILE] [--json] [--stale-ms N] [--dead-after-ms N]
                   [--predict [--limit N] | --instance ID]
       Reads an event log (default .wfmirror/wfmirror.db; the demo's failover writes
@@ -47,6 +60,13 @@ usage:
       1,048,576) of 32 fields, finds the batch size from which a GPU backend beats the CPU,
       and writes a hardware profile (default .wfmirror/hardware-profile.json) to load with
       accelerator.profile or wfmirror detect --profile.
+  wfmirror bench [--rows N] [--fields N] [--backends a,b] [--time-ms N] [--threads N] [--differing SHARE]
+                 [--out-json FILE] [--out-html FILE] [--save-profile FILE] [--json]
+      Times every comparison backend that runs here (default 262,144 rows x 32 fields, about
+      2 s per case) against the memory-bandwidth roofline and a plain-loop baseline of the same
+      run; prints rows/s, GB/s, % of roofline and x vs baseline; writes .wfmirror/bench.json and
+      a self-contained .wfmirror/bench.html; --save-profile writes a hardware profile with the
+      measured backend order. Exits 1 when a backend fails or disagrees with the reference.
   wfmirror --version
   wfmirror --help
 `;
@@ -75,20 +95,30 @@ async function demo(args: string[]): Promise<void> {
   const showProgress = !json || process.stderr.isTTY;
   const onProgress = showProgress
     ? (p: DemoProgress) => {
-        const line = `started ${p.started.toLocaleString('en-US')}/${p.instances.toLocaleString('en-US')}  events ${p.events.toLocaleString('en-US')}  anomalies ${p.anomalies}`;
+        const metrics = p.metricsUrl === undefined ? '' : `  metrics ${p.metricsUrl}`;
+        const line = `started ${p.started.toLocaleString('en-US')}/${p.instances.toLocaleString('en-US')}  events ${p.events.toLocaleString('en-US')}  anomalies ${p.anomalies}${metrics}`;
         if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
         else process.stderr.write(`${line}\n`);
       }
     : undefined;
   const instances = positiveInt('instances', values.instances, 10_000);
   const dir = values.dir ?? '.wfmirror';
-  const summary = await runDemo({
-    instances,
-    dir,
-    faults: values['no-faults'] !== true,
-    concurrency: positiveInt('concurrency', values.concurrency, 1_000),
-    ...(onProgress !== undefined ? { onProgress } : {}),
-  });
+  const observe = demoObserveOptions(values);
+  let summary: Awaited<ReturnType<typeof runDemo>>;
+  try {
+    summary = await runDemo({
+      instances,
+      dir,
+      faults: values['no-faults'] !== true,
+      concurrency: positiveInt('concurrency', values.concurrency, 1_000),
+      ...(onProgress !== undefined ? { onProgress } : {}),
+      ...observe,
+    });
+  } catch (error) {
+    // Options only the run itself can check (a port in use, an alert URL it cannot use): usage errors.
+    if (error instanceof InvalidAlertOptionsError || error instanceof MetricsServerError) fail(error.message);
+    throw error;
+  }
   if (process.stderr.isTTY && showProgress) process.stderr.write('\n');
   const failover =
     values['no-failover'] === true
@@ -104,6 +134,31 @@ async function demo(args: string[]): Promise<void> {
   if (missed > 0 || summary.falseAlarms > 0 || (failover !== undefined && !failoverHeld(failover))) process.exitCode = 1;
 }
 
+/** The demo's metrics, alert and log options from its flags (usage errors end the command). */
+function demoObserveOptions(values: ReturnType<typeof parseDemoArgs>['values']): Partial<DemoOptions> {
+  const options: { -readonly [K in keyof DemoOptions]?: DemoOptions[K] } = {};
+  const port = values['metrics-port'];
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535)
+      fail(`--metrics-port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+    options.metricsPort = n;
+  }
+  if (values['alert-url'] !== undefined) options.alertUrl = values['alert-url'];
+  const severity = values['alert-min-severity'];
+  if (severity !== undefined) {
+    if (!isSeverity(severity)) fail(`--alert-min-severity must be info, warning or critical, got ${JSON.stringify(severity)}`);
+    options.alertMinSeverity = severity;
+  }
+  const level = values['log-level'];
+  if (level !== undefined) {
+    if (!isLogLevel(level)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+    // Only when asked: log lines would break up the progress line on a terminal.
+    options.logger = createLogger({ level });
+  }
+  return options;
+}
+
 function parseDemoArgs(args: string[]) {
   return parseArgs({
     args,
@@ -114,6 +169,10 @@ function parseDemoArgs(args: string[]) {
       'no-failover': { type: 'boolean' },
       concurrency: { type: 'string' },
       json: { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'alert-url': { type: 'string' },
+      'alert-min-severity': { type: 'string' },
+      'log-level': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -138,6 +197,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'detect':
       process.exitCode = await runDetectCommand(rest, fail);
+      return;
+    case 'bench':
+      process.exitCode = await runBenchCommand(rest, fail, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      });
       return;
     case 'calibrate':
       process.exitCode = await runCalibrateCommand(rest, fail, {
