@@ -57,6 +57,25 @@ export * from './history/index.js';
 export * from './observe/index.js';
 export * from './predict/index.js';
 export * from './recovery/index.js';
+export {
+  buildReport,
+  buildReportData,
+  InvalidReportOptionError,
+  loadAnomalies,
+  loadReportData,
+  NoAnomalyTableError,
+  NotAnEventLogError,
+  type ReportData,
+  ReportInputFormatError,
+  ReportInputNotFoundError,
+  type ReportOptions,
+  type ReportServer,
+  type ReportServerOptions,
+  renderReportHtml,
+  serveReport,
+  UnreadableReportInputError,
+  writeReport,
+} from './report/index.js';
 export * from './serialization/index.js';
 export * from './state/index.js';
 export { InProcessTee } from './stream/in-process-tee.js';

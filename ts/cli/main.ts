@@ -13,6 +13,7 @@ import { runFailoverDemo } from './demo-failover.js';
 import { runDetectCommand } from './detect.js';
 import { failoverHeld, formatFailover } from './format-failover.js';
 import { formatSummary } from './format-summary.js';
+import { runReportCommand } from './report.js';
 import { runStatusCommand } from './status.js';
 import { runWhatIfCommand } from './whatif.js';
 
@@ -43,6 +44,14 @@ usage:
       --predict replays the log with lead mode (the demo's order workflow) and shows, for
       the first --limit (default 10) running instances or for --instance ID, what each
       waits for, the predicted results with how sure they are, and the predicted changes.
+  wfmirror report [--db FILE | --jsonl FILE] [--out FILE] [--top N] [--by instance|shard [--shards N]]
+                  [--log FILE]... [--serve [--port N]]
+      Turns an anomaly store (default .wfmirror/wfmirror.db; --jsonl: a JSONL file of reports)
+      into one self-contained HTML page (default .wfmirror/report.html): deviation over time per
+      instance or shard, affected fields by instance, counts by severity and cause, the top N
+      (default 10) divergent instances field by field, and recovery events from the event logs
+      (the input and failover.db beside it; --log: these instead). --serve serves it at
+      http://127.0.0.1:PORT/ (default 8477, 0: any free port), reloading as the store changes.
   wfmirror whatif --hypothesis FILE [--db FILE] [--backend NAME] [--json]
       Replays an event log of the demo's order workflow (default .wfmirror/wfmirror.db) into
       a mirror and runs the hypothesis in FILE on a fork: one instance ({"workflowType":
@@ -191,6 +200,9 @@ async function main(argv: string[]): Promise<void> {
       return demo(rest);
     case 'status':
       process.exitCode = await runStatusCommand(rest, fail, (text) => process.stdout.write(text));
+      return;
+    case 'report':
+      process.exitCode = await runReportCommand(rest, fail, (text) => process.stdout.write(text));
       return;
     case 'whatif':
       process.exitCode = await runWhatIfCommand(rest, fail, (text) => process.stdout.write(text));
