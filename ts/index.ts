@@ -54,6 +54,7 @@ export { MirrorEngine, type MirrorInstance, type NonDeterminismFinding } from '.
 export { PrimaryEngine, type PrimaryInstance } from './engine/primary-engine.js';
 export * from './hardware/index.js';
 export * from './history/index.js';
+export * from './node/index.js';
 export * from './observe/index.js';
 export * from './predict/index.js';
 export * from './recovery/index.js';
@@ -79,6 +80,8 @@ export {
 export * from './serialization/index.js';
 export * from './state/index.js';
 export { InProcessTee } from './stream/in-process-tee.js';
+export * from './stream/redis/index.js';
+export * from './stream/transport.js';
 export {
   type ActivityDecl,
   type ActivityFailure,

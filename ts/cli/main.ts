@@ -13,6 +13,7 @@ import { runFailoverDemo } from './demo-failover.js';
 import { runDetectCommand } from './detect.js';
 import { failoverHeld, formatFailover } from './format-failover.js';
 import { formatSummary } from './format-summary.js';
+import { MIRROR_NODE_HELP, PRIMARY_NODE_HELP, runMirrorNodeCommand, runPrimaryNodeCommand } from './node-roles.js';
 import { runReportCommand } from './report.js';
 import { runStatusCommand } from './status.js';
 import { runWhatIfCommand } from './whatif.js';
@@ -35,6 +36,10 @@ usage:
       http://localhost:9093/api/v2/alerts); undelivered ones wait in DIR/alerts.db and are
       resent. --log-level trace|debug|info|warn|error|fatal|silent: structured logs on stderr
       (JSON lines, or readable lines on a terminal).
+${PRIMARY_NODE_HELP}${MIRROR_NODE_HELP}  wfmirror status --redis URL [--prefix P] [--stale-ms N] [--json]
+      A deployment of primary and mirror nodes (docs/DEPLOYMENT.md), read from Redis: per
+      shard, the stream's length, the mirror and primary groups' lag (not delivered) and
+      pending (not acknowledged), and the nodes. Exits 1 when a shard has no running mirror node.
   wfmirror status [--db FILE] [--json] [--stale-ms N] [--dead-after-ms N]
                   [--predict [--limit N] | --instance ID]
       Reads an event log (default .wfmirror/wfmirror.db; the demo's failover writes
@@ -201,6 +206,11 @@ async function main(argv: string[]): Promise<void> {
     case 'status':
       process.exitCode = await runStatusCommand(rest, fail, (text) => process.stdout.write(text));
       return;
+    case 'primary-node':
+    case 'mirror-node':
+      // A node closes its connections, timers and workers before it returns: exit rather than
+      // wait on a stray handle (the exit code says how the node ended).
+      return process.exit(await (command === 'primary-node' ? runPrimaryNodeCommand : runMirrorNodeCommand)(rest, fail));
     case 'report':
       process.exitCode = await runReportCommand(rest, fail, (text) => process.stdout.write(text));
       return;

@@ -10,6 +10,7 @@ import type { Heartbeat } from '../history/event-log.js';
 import { SqliteEventLog } from '../history/sqlite-event-log.js';
 import { type ProtectionStatus, protectionStatusFromLog } from '../recovery/mirror-lag.js';
 import { table } from './format-summary.js';
+import { runNodeStatusCommand } from './node-status.js';
 import { formatPredictions, type PredictionsReport, readPredictions } from './status-predictions.js';
 
 /** What `wfmirror status --json` prints. */
@@ -85,6 +86,8 @@ export async function runStatusCommand(
   fail: (message: string) => never,
   write: (text: string) => void,
 ): Promise<number> {
+  // A deployment of primary and mirror nodes (docs/DEPLOYMENT.md) is read from Redis, not from a log file.
+  if (args.some((a) => a === '--redis' || a.startsWith('--redis='))) return runNodeStatusCommand(args, fail, write);
   let values: {
     db?: string;
     json?: boolean;
