@@ -17,17 +17,17 @@ import { VirtualClock } from '../../ts/clock/virtual-clock.js';
 import { MirrorNode } from '../../ts/node/mirror-node.js';
 import { runOrderWorkload } from '../../ts/node/order-workload.js';
 import { PrimaryNode } from '../../ts/node/primary-node.js';
-import { redisServerMissing, TestRedisServer } from '../support/redis-server.js';
+import { redisServerMissing, type SharedRedis, sharedRedis } from '../support/redis-server.js';
 import { until } from './cluster.js';
 
 const missing = redisServerMissing();
 
 describe.skipIf(missing !== undefined)(`wfmirror status --redis${missing === undefined ? '' : ` (skipped: ${missing})`}`, () => {
-  let server: TestRedisServer;
+  let server: SharedRedis;
   const dir = mkdtempSync(join(tmpdir(), 'wfm-status-'));
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
+    server = await sharedRedis();
   });
   afterAll(async () => {
     await server?.dispose();

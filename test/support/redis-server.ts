@@ -143,3 +143,21 @@ export class TestRedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A Redis server tests can share (they keep apart by key prefix) but never stop or restart. */
+export interface SharedRedis {
+  readonly url: string;
+  /** Releases it: stops the server when this test file started it, leaves CI's running. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * CI's Redis (`WFMIRROR_REDIS_URL`: `.ci/run` starts it on a free loopback port and stops it by
+ * pid at the end), or, outside CI, a server of this test file's own.
+ */
+export async function sharedRedis(): Promise<SharedRedis> {
+  const url = process.env.WFMIRROR_REDIS_URL;
+  if (url !== undefined && url !== '') return { url, dispose: async () => undefined };
+  const server = await TestRedisServer.start();
+  return { url: server.url, dispose: () => server.dispose() };
+}

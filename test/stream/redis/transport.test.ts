@@ -20,18 +20,18 @@ import { redisTransport } from '../../../ts/stream/redis/redis-transport.js';
 import { readShardLag } from '../../../ts/stream/redis/stream-lag.js';
 import { trimAcknowledged } from '../../../ts/stream/redis/trim.js';
 import { type InboundDeltas, type InboundEvents, shardOf } from '../../../ts/stream/transport.js';
-import { redisServerMissing, TestRedisServer } from '../../support/redis-server.js';
+import { redisServerMissing, type SharedRedis, sharedRedis } from '../../support/redis-server.js';
 import { allEvents, orderPrimary, uniquePrefix, until } from './harness.js';
 
 const missing = redisServerMissing();
 const SHARDS = 4;
 
 describe.skipIf(missing !== undefined)(`Redis Streams transport${missing === undefined ? '' : ` (skipped: ${missing})`}`, () => {
-  let server: TestRedisServer;
+  let server: SharedRedis;
   let redis: Redis;
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
+    server = await sharedRedis();
     redis = new Redis(server.url);
   });
   afterAll(async () => {
