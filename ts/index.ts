@@ -82,6 +82,7 @@ export * from './state/index.js';
 export { InProcessTee } from './stream/in-process-tee.js';
 export * from './stream/redis/index.js';
 export * from './stream/transport.js';
+export * from './stream/worker/index.js';
 export {
   type ActivityDecl,
   type ActivityFailure,

@@ -1,0 +1,205 @@
+/**
+ * Feeds one shard's ring on the main thread: live from the log's subscription while the ring has
+ * room, from the durable log when it has not.
+ *
+ * Back-pressure without blocking and without dropping: the subscription callback runs in the
+ * primary's turn and must not wait, so when a batch does not fit the ring the feeder SPILLS: it
+ * stops writing live, remembers the log position up to which the shard has been sent
+ * (`sentThrough`), and a catch-up loop reads the log from there (`log.readRange`, in chunks),
+ * keeps this shard's events and writes them, awaiting room in the ring (`EventRing.write`). The
+ * primary's thread is never held; memory stays bounded (a position, not a queue); and the events
+ * are not lost, since everything the subscription delivers is durable in the log already.
+ *
+ * Going live again without a gap or a loss: while spilling, the feeder records the highest
+ * position delivered live (`seenThrough`). The catch-up loop switches back to live, in the same
+ * turn as it checks, only once it has sent everything up to that position: every later event
+ * arrives through the subscription. Live batches skip events at or below `sentThrough`, so what
+ * the catch-up loop read ahead of the subscription is not sent twice (the mirror would ignore a
+ * duplicate by seq anyway).
+ *
+ * The same loop starts a shard (from position 0: a new worker's mirror replays the log) and
+ * restarts one after its worker died.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EventLog } from '../../history/event-log.js';
+import type { HistoryEvent } from '../../history/events.js';
+import type { EventRing } from '../ring/event-ring.js';
+import { type RowOf, ShardMessageWriter } from './shard-message.js';
+
+/** Options of {@link ShardFeeder}. */
+export interface ShardFeederOptions {
+  readonly log: EventLog;
+  readonly ring: EventRing;
+  /** Whether an instance belongs to this shard. */
+  readonly owns: (workflowId: string) => boolean;
+  /** The shared row of an event's instance (-1 where none is needed); see shard-message.ts. */
+  readonly rowOf: RowOf;
+  /** Events per readRange call while catching up. */
+  readonly catchUpChunk: number;
+  /** The catch-up loop failed (the log could not be read, the ring was aborted). */
+  readonly onError: (error: unknown) => void;
+}
+
+/** Pause before reading again when the log does not yet show events the subscription delivered (ms). */
+const RETRY_DELAY_MS = 2;
+
+export class ShardFeeder {
+  /** Messages written whole (wrapping like the worker's count, see shard-status.ts). */
+  messagesWritten = 0;
+  /** Events written to the ring. */
+  eventsSent = 0;
+  /** Times a live batch did not fit and the feeder fell back to the log. */
+  spills = 0;
+  /** Main-thread time spent preparing and writing catch-up messages (ms; waits excluded). */
+  catchUpMs = 0;
+  /** Why the catch-up loop stopped, when it failed: the shard stays behind until it is restarted. */
+  failure: unknown;
+  #sentThrough: number;
+  #seenThrough: number;
+  #spilling = true;
+  #stopped = false;
+  #wakeScheduled = false;
+  #catchUp: Promise<void>;
+  /** One writer per path: the catch-up loop's records point into its writer across its awaits. */
+  readonly #liveWriter = new ShardMessageWriter();
+  readonly #catchUpWriter = new ShardMessageWriter();
+
+  /**
+   * Starts catching up from log position `startAfter` (0: the whole log); `seenThrough` is the
+   * highest position the subscription has delivered so far.
+   */
+  constructor(
+    private readonly options: ShardFeederOptions,
+    startAfter: number,
+    seenThrough: number,
+  ) {
+    this.#sentThrough = startAfter;
+    this.#seenThrough = seenThrough;
+    this.#catchUp = this.#runCatchUp();
+  }
+
+  /** True while the shard is fed from the log rather than live. */
+  get spilling(): boolean {
+    return this.#spilling;
+  }
+
+  /** Every event of this shard up to this log position has been written to the ring. */
+  get sentThrough(): number {
+    return this.#sentThrough;
+  }
+
+  /** Resolves when the current catch-up loop has ended (caught up, stopped, or failed). */
+  whenLive(): Promise<void> {
+    return this.#catchUp;
+  }
+
+  /**
+   * One batch from the subscription: `events` are this shard's events of it (possibly none),
+   * `lastPos` the batch's highest position. Never waits, never throws for a full ring.
+   */
+  offer(events: readonly HistoryEvent[], lastPos: number): void {
+    if (this.#stopped) return;
+    if (this.#spilling) {
+      if (lastPos > this.#seenThrough) this.#seenThrough = lastPos;
+      return;
+    }
+    const fresh = this.#unsent(events);
+    if (fresh.length > 0) {
+      const ring = this.options.ring;
+      const message = this.#liveWriter;
+      message.encode(fresh, this.options.rowOf, ring.maxRecordBytes);
+      if (!ring.fits(message.ringBytes)) {
+        this.spills++;
+        this.#spilling = true;
+        this.#seenThrough = Math.max(this.#seenThrough, lastPos);
+        this.#catchUp = this.#runCatchUp();
+        return;
+      }
+      // Only this thread writes the ring, and free space only grows meanwhile: every record fits.
+      for (const record of message.records) ring.tryWrite(record, false);
+      this.#wakeSoon(ring);
+      this.messagesWritten = (this.messagesWritten + 1) | 0;
+      this.eventsSent += fresh.length;
+    }
+    if (lastPos > this.#sentThrough) this.#sentThrough = lastPos;
+    if (lastPos > this.#seenThrough) this.#seenThrough = lastPos;
+  }
+
+  /**
+   * Wakes the worker once for everything written in this turn of the event loop (the primary's
+   * batches of one turn arrive one by one), or at once when the ring is half full.
+   */
+  #wakeSoon(ring: EventRing): void {
+    if (ring.usedBytes() >= ring.capacity / 2) {
+      ring.wake();
+      return;
+    }
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      ring.wake();
+    });
+  }
+
+  /** Stops feeding (the worker is gone, or the mirror closes): the catch-up loop ends at its next step. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** The events not sent yet (the catch-up loop may have read ahead of the subscription). */
+  #unsent(events: readonly HistoryEvent[]): readonly HistoryEvent[] {
+    const sent = this.#sentThrough;
+    if (events.length === 0 || events[0]!.pos > sent) return events;
+    return events.filter((event) => event.pos > sent);
+  }
+
+  async #runCatchUp(): Promise<void> {
+    const { log, ring, owns, catchUpChunk } = this.options;
+    try {
+      while (!this.#stopped) {
+        const events = await log.readRange(this.#sentThrough, catchUpChunk);
+        if (this.#stopped) return;
+        if (events.length > 0) {
+          await this.#send(events, owns, ring);
+          continue;
+        }
+        // The log has nothing after sentThrough. Only an empty read may end the loop: events
+        // appended before the subscription began are never delivered live, so "sent all that was
+        // delivered" alone would leave them out.
+        if (this.#sentThrough >= this.#seenThrough) {
+          // Everything delivered so far is in the ring; later batches come live (same turn as the check).
+          this.#spilling = false;
+          return;
+        }
+        // Delivered but not readable yet (a log whose reads trail its notifications): try again.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    } catch (error) {
+      if (this.#stopped) return;
+      this.failure = error;
+      this.options.onError(error);
+    }
+  }
+
+  /** Writes this shard's part of `events` (a chunk of the log), awaiting room; advances sentThrough. */
+  async #send(events: readonly HistoryEvent[], owns: ShardFeederOptions['owns'], ring: EventRing): Promise<void> {
+    let started = performance.now();
+    const mine = events.filter((event) => owns(event.workflowId));
+    if (mine.length > 0) {
+      const message = this.#catchUpWriter;
+      message.encode(mine, this.options.rowOf, ring.maxRecordBytes);
+      for (const record of message.records) {
+        const written = ring.write(record);
+        this.catchUpMs += performance.now() - started;
+        await written;
+        if (this.#stopped) return;
+        started = performance.now();
+      }
+      this.messagesWritten = (this.messagesWritten + 1) | 0;
+      this.eventsSent += mine.length;
+    }
+    this.catchUpMs += performance.now() - started;
+    this.#sentThrough = events[events.length - 1]!.pos;
+  }
+}
