@@ -1,0 +1,221 @@
+/**
+ * What duplicating the stream costs the primary (issue 7), in one benny suite: the same order
+ * workload on a primary with its durable SQLite log (group commit), with no mirror, with the
+ * worker-thread mirror (one shard, fed through a SharedArrayBuffer ring), and with a mirror node in
+ * another process fed through Redis Streams (the primary node publishes every committed batch).
+ * One op = the whole workload, until the mirror has applied every event (for the Redis case:
+ * until the mirror group has nothing undelivered or unacknowledged). Targets: the worker-thread
+ * mirror costs the primary at most 10% of its events/s; the Redis path sustains 100,000 events/s
+ * or more. Writes bench/results/stream.json and stream.md.
+ *
+ * Redis: `WFMIRROR_REDIS_URL` if set, else a redis-server of its own on a free loopback port.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import b from 'benny';
+import { Redis } from 'ioredis';
+import { order, simulatedOrderActivities } from '../examples/order.js';
+import { runOrderWorkload } from '../ts/node/order-workload.js';
+import {
+  FleetRegistry,
+  PrimaryEngine,
+  PrimaryNode,
+  readShardLag,
+  SqliteEventLog,
+  streamKeys,
+  VirtualClock,
+  WorkerMirror,
+} from '../ts/index.js';
+import { machineInfo } from './machine.js';
+
+const INSTANCES = Number(process.env.BENCH_STREAM_INSTANCES ?? 10_000);
+const WINDOW = 1_000;
+const SHARDS = 4;
+const ORDER_MODULE = fileURLToPath(new URL('../examples/order.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../ts/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'wfm-stream-bench-'));
+const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+const caseOptions = { minSamples: 5, maxTime: 10, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+let op = 0;
+const nextPath = () => join(dir, `op-${++op}.db`);
+
+/** Time and events of the last op of each case (and, for the worker mirror, its main-thread cost). */
+const last: Record<string, { events: number; primaryMs: number; totalMs: number; mainThreadMs?: number }> = {};
+
+async function primaryOnly(withWorkerMirror: boolean): Promise<void> {
+  const log = SqliteEventLog.open({ path: nextPath(), groupCommit: { maxBatch: 1000 } });
+  const fleets = new FleetRegistry([order]);
+  const clock = new VirtualClock(0);
+  const primary = new PrimaryEngine({ log, fleets, activities: simulatedOrderActivities(), clock });
+  const mirror = withWorkerMirror
+    ? await WorkerMirror.start({ log, fleets, workflows: [{ module: ORDER_MODULE, export: 'order' }], shards: 1 })
+    : undefined;
+  const t0 = performance.now();
+  await runOrderWorkload(primary, clock, { instances: INSTANCES, idPrefix: '', window: WINDOW });
+  await primary.whenIdle();
+  const primaryMs = performance.now() - t0;
+  await mirror?.whenCaughtUp();
+  const totalMs = performance.now() - t0;
+  const events = await log.lastPosition();
+  if (mirror !== undefined) {
+    const stats = mirror.stats();
+    if (stats.applied < events) throw new Error(`worker mirror applied ${stats.applied} of ${events} events`);
+    last[withWorkerMirror ? WORKER : PLAIN] = { events, primaryMs, totalMs, mainThreadMs: stats.mainThreadMs };
+    await mirror.close();
+  } else {
+    last[PLAIN] = { events, primaryMs, totalMs };
+  }
+  await log.close();
+}
+
+// ---- Redis ----
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+let redisServer: ChildProcess | undefined;
+let redisUrl = process.env.WFMIRROR_REDIS_URL ?? '';
+if (redisUrl === '') {
+  const port = await freePort();
+  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  redisUrl = `redis://127.0.0.1:${port}`;
+}
+const redis = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
+await waitFor('redis-server', async () => (await redis.ping().catch(() => '')) === 'PONG', 10_000);
+const prefix = `bench${process.pid}`;
+const keys = streamKeys(prefix);
+// The mirror node runs in its own process, as on a mirror machine; it follows every primary node registered under the prefix.
+const mirrorNode = spawn(
+  process.execPath,
+  [CLI, 'mirror-node', '--redis', redisUrl, '--prefix', prefix, '--name', 'm1', '--shards', String(SHARDS), '--backend', 'js'],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+await new Promise<void>((resolve, reject) => {
+  let out = '';
+  mirrorNode.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.includes('ready')) resolve();
+  });
+  mirrorNode.once('exit', (code) => reject(new Error(`mirror-node exited (${code}) before it was ready`)));
+});
+
+async function throughRedis(): Promise<void> {
+  const clock = new VirtualClock(0);
+  const name = `p${++op}`;
+  const node = await PrimaryNode.open({
+    redisUrl,
+    prefix,
+    shards: SHARDS,
+    name,
+    dbPath: join(dir, `${name}.db`),
+    workflows: [order],
+    activities: simulatedOrderActivities(),
+    clock,
+    trimIntervalMs: 0,
+  });
+  const t0 = performance.now();
+  await runOrderWorkload(node, clock, { instances: INSTANCES, idPrefix: `${name}-`, window: WINDOW });
+  await node.drain();
+  const primaryMs = performance.now() - t0;
+  await waitFor('the mirror node', async () =>
+    (await readShardLag(redis, keys, SHARDS)).every((s) => s.mirror !== undefined && s.mirror.lag === 0 && s.mirror.pending === 0),
+  );
+  const totalMs = performance.now() - t0;
+  const events = await node.log.lastPosition();
+  last[REDIS] = { events, primaryMs, totalMs };
+  await node.close();
+  // Streams are trimmed by the primary nodes in a deployment; here, between ops.
+  for (let s = 0; s < SHARDS; s++) await redis.xtrim(keys.events(s), 'MAXLEN', 0);
+}
+
+const PLAIN = 'primary alone (SQLite log, group commit)';
+const WORKER = 'primary + worker-thread mirror (1 shard, SharedArrayBuffer ring)';
+const REDIS = `primary node + mirror node in another process, through Redis Streams (${SHARDS} shards)`;
+const cases: Record<string, () => Promise<void>> = {
+  [PLAIN]: () => primaryOnly(false),
+  [WORKER]: () => primaryOnly(true),
+  [REDIS]: throughRedis,
+};
+for (const name of Object.keys(cases)) for (let i = 0; i < 2; i++) await cases[name]!();
+collectGarbage();
+const summary = await b.suite(
+  'stream',
+  ...Object.keys(cases).map((n) => b.add(n, cases[n]!, caseOptions)),
+  b.cycle(),
+  b.complete(),
+);
+mirrorNode.kill('SIGTERM');
+await new Promise((resolve) => mirrorNode.once('exit', resolve));
+redis.disconnect();
+redisServer?.kill('SIGTERM');
+rmSync(dir, { recursive: true, force: true });
+
+const rows = summary.results.map((r) => {
+  const events = last[r.name]!.events;
+  return {
+    name: r.name,
+    events,
+    eventsPerSecond: events / r.details.mean,
+    medianEventsPerSecond: events / r.details.median,
+    margin: r.details.relativeMarginOfError,
+    samples: r.samples,
+    lastOp: last[r.name],
+  };
+});
+const plain = rows.find((r) => r.name === PLAIN)!;
+const worker = rows.find((r) => r.name === WORKER)!;
+const viaRedis = rows.find((r) => r.name === REDIS)!;
+const result = {
+  suite: 'stream',
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  instances: INSTANCES,
+  cases: rows,
+  workerMirrorCost: 1 - worker.eventsPerSecond / plain.eventsPerSecond,
+  workerMirrorMainThreadShare: (worker.lastOp!.mainThreadMs ?? 0) / worker.lastOp!.primaryMs,
+  redisEventsPerSecond: viaRedis.eventsPerSecond,
+};
+writeFileSync(new URL('../../bench/results/stream.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const md = [
+  `# Stream duplication benchmark (${result.date.slice(0, 10)})`,
+  '',
+  `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}. Command: \`npm run bench:stream\`.`,
+  `Workload: ${fmt(INSTANCES)} order workflows (${fmt(plain.events)} events), ${fmt(WINDOW)} in flight, on a durable SQLite log (WAL, synchronous=FULL, group commit). One op = the whole workload until the mirror applied every event; events/s = events / mean op time.`,
+  '',
+  '| case | events/s (mean) | events/s (median) | ± % | samples |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows.map(
+    (r) => `| ${r.name} | ${fmt(r.eventsPerSecond)} | ${fmt(r.medianEventsPerSecond)} | ${r.margin.toFixed(1)} | ${r.samples} |`,
+  ),
+  '',
+  '| measure | value | target |',
+  '| --- | ---: | ---: |',
+  `| worker-thread mirror: primary events/s lost (whole op) | ${pct(result.workerMirrorCost)} | <= 10% |`,
+  `| worker-thread mirror: main-thread time spent feeding it / primary time (last op) | ${pct(result.workerMirrorMainThreadShare)} | |`,
+  `| Redis Streams path: events/s, published, consumed and applied by the other process | ${fmt(result.redisEventsPerSecond)} | >= 100,000 |`,
+  '',
+].join('\n');
+writeFileSync(new URL('../../bench/results/stream.md', import.meta.url), md);
+console.log(md);
+process.exit(0);
