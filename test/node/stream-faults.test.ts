@@ -1,5 +1,5 @@
 /**
- * Two primary-node processes and a mirror-node process against a local redis-server, one primary
+ * Two primary-node processes and a mirror-node process against a redis-server (CI's, or one of its own), one primary
  * publishing a duplicated, a reordered and a damaged entry, both running instances with engine
  * faults. Across processes: the damaged entry is a typed error parked in the dead-letter stream
  * and nothing else stops; every event is applied exactly once by the mirror; its final states are
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { streamKeys } from '../../ts/stream/redis/keys.js';
-import { redisServerMissing, TestRedisServer } from '../support/redis-server.js';
+import { redisServerMissing, type SharedRedis, sharedRedis } from '../support/redis-server.js';
 import {
   builtRolesMissing,
   loggedEvents,
@@ -30,14 +30,15 @@ import {
 
 const missing = redisServerMissing() ?? builtRolesMissing();
 const SHARDS = '4';
-const PREFIX = 'wfm';
+// Its own key prefix: in CI it shares the server .ci/run started with other test files.
+const PREFIX = `faults${process.pid}`;
 
 describe.skipIf(missing !== undefined)(
   `node roles across processes: stream faults${missing === undefined ? '' : ` (skipped: ${missing})`}`,
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'wfm-nodes-'));
     const processes: NodeProcess[] = [];
-    let server: TestRedisServer | undefined;
+    let server: SharedRedis | undefined;
     let redis: Redis | undefined;
 
     afterAll(async () => {
@@ -48,7 +49,7 @@ describe.skipIf(missing !== undefined)(
     });
 
     it('absorbs a duplicated, a reordered and a damaged entry and still detects the injected faults', async () => {
-      server = await TestRedisServer.start();
+      server = await sharedRedis();
       redis = new Redis(server.url);
       const specs: PrimarySpec[] = [
         { name: 'p1', instances: 250, faults: ['corrupt-field@14', 'changed-handler@24'] },
@@ -60,6 +61,8 @@ describe.skipIf(missing !== undefined)(
         'mirror-node',
         '--redis',
         server.url,
+        '--prefix',
+        PREFIX,
         '--name',
         'm1',
         '--shards',
@@ -88,6 +91,8 @@ describe.skipIf(missing !== undefined)(
           'primary-node',
           '--redis',
           server!.url,
+          '--prefix',
+          PREFIX,
           '--name',
           spec.name,
           '--shards',
