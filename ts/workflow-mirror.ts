@@ -7,6 +7,7 @@
 
 import { AdaptiveTolerance, type AdaptiveToleranceOptions, type ToleranceChange } from './anomaly/adaptive-tolerance.js';
 import { callbackSink } from './anomaly/callback-sink.js';
+import { commandMismatchReport } from './anomaly/command-mismatch-report.js';
 import { ComparisonPolicy, type ComparisonSchedule } from './anomaly/comparison-policy.js';
 import {
   AnomalyDetector,
@@ -48,7 +49,6 @@ import { type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './
 import { HistoryForecaster, type HistoryForecasterOptions } from './predict/history-forecast.js';
 import { type InstancePrediction, predictInstance } from './predict/instance-prediction.js';
 import { LeadMode, type LeadModeOptions } from './predict/lead-mode.js';
-import type { LearnedPrediction } from './predict/learned-predictor.js';
 import { type HypotheticalEvent, type WhatIfResult, whatIf } from './predict/what-if.js';
 import { InProcessTee } from './stream/in-process-tee.js';
 import type { AnyWorkflowDefinition } from './workflow/define.js';
@@ -533,20 +533,9 @@ export class WorkflowMirror {
   }
 
   private async raiseNonDeterminism(finding: NonDeterminismFinding): Promise<void> {
-    const cause = finding.instance.versionSkew ? 'version-skew' : 'non-determinism';
-    await this.detector.raise({
-      id: `${finding.workflowId}:${finding.seq}:${cause}`,
-      workflowId: finding.workflowId,
-      workflowType: finding.workflowType,
-      seq: finding.seq,
-      deviation: 0,
-      threshold: this.detector.threshold,
-      severity: 'critical',
-      cause,
-      detail: finding.detail,
-      fields: [],
-      detectedAt: this.clock.now(),
-    });
+    await this.detector.raise(
+      commandMismatchReport({ ...finding, versionSkew: finding.instance.versionSkew }, this.detector.threshold, this.clock.now()),
+    );
   }
 
   /** Re-reads an instance's tail from the log after the mirror saw a gap in the stream. */

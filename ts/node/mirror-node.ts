@@ -21,13 +21,14 @@
  * `close()` is the graceful shutdown: stop reading (the entry in hand is finished and
  * acknowledged), compare once more, flush and close the sinks, leave a last report in Redis.
  */
+
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { callbackSink } from '../anomaly/callback-sink.js';
+import { commandMismatchReport } from '../anomaly/command-mismatch-report.js';
 import { AnomalyDetector, type DetectorFleet, type DetectorStats, type Diagnosis, type FieldValue } from '../anomaly/detector.js';
 import { AnomalyFanout } from '../anomaly/fanout.js';
 import { JsonlFileSink } from '../anomaly/jsonl-sink.js';
-import type { AnomalyReport } from '../anomaly/report.js';
 import type { AnomalySink } from '../anomaly/sink.js';
 import { SqliteAnomalyStore } from '../anomaly/sqlite-anomaly-store.js';
 import { SystemClock } from '../clock/system-clock.js';
@@ -383,21 +384,9 @@ export class MirrorNode {
   }
 
   async #raiseNonDeterminism(finding: NonDeterminismFinding): Promise<void> {
-    const cause = finding.instance.versionSkew ? 'version-skew' : 'non-determinism';
-    const report: AnomalyReport = {
-      id: `${finding.workflowId}:${finding.seq}:${cause}`,
-      workflowId: finding.workflowId,
-      workflowType: finding.workflowType,
-      seq: finding.seq,
-      deviation: 0,
-      threshold: this.detector.threshold,
-      severity: 'critical',
-      cause,
-      detail: finding.detail,
-      fields: [],
-      detectedAt: Date.now(),
-    };
-    await this.detector.raise(report);
+    await this.detector.raise(
+      commandMismatchReport({ ...finding, versionSkew: finding.instance.versionSkew }, this.detector.threshold, Date.now()),
+    );
   }
 
   #track(promise: Promise<unknown>): void {
