@@ -25,14 +25,13 @@ import type { WasmArena } from '../ts/compare/backends/wasm-memory.js';
 import type { Comparator, ComparisonLayout, ComparisonResult } from '../ts/compare/comparator.js';
 import { calibrationInput } from '../ts/hardware/calibrate.js';
 import { naiveCompare, namedRules, toNamedVectors, typedLoopCompare } from './compare-baselines.js';
-import { machineInfo } from './machine.js';
+import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const FIELDS = Number(process.env.BENCH_FIELDS ?? 32);
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const TAG = process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : '';
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
-const caseOptions = { minSamples: 5, maxTime: 3, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+const caseOptions = benchCaseOptions(3);
 /** The GPU backends' documented relative deviation bound is far below this (exact masks always). */
 const GPU_BOUND = 1e-12;
 const ROOF_1 = 'roofline: plain sum, 1 thread';

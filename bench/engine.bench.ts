@@ -14,7 +14,7 @@ import b from 'benny';
 import Database from 'better-sqlite3';
 import { order } from '../examples/order.js';
 import { FleetRegistry, MemoryEventLog, MirrorEngine, SqliteEventLog } from '../ts/index.js';
-import { machineInfo } from './machine.js';
+import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
 import { recordHistory, runPipeline } from './workloads.js';
 
 const REPLAY_INSTANCES = Number(process.env.BENCH_REPLAY_INSTANCES ?? 20_000);
@@ -22,13 +22,12 @@ const PIPELINE_INSTANCES = Number(process.env.BENCH_PIPELINE_INSTANCES ?? 10_000
 /** Unmeasured runs of each case before its suite. */
 const WARMUP_RUNS = 4;
 
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
 /**
  * Benchmark.js runs `onStart` right before a case's first sample: each case starts from a
  * collected heap (with --expose-gc, as `npm run bench:engine` runs it), so none pays for the
  * previous case's garbage. benny's types do not list the option; Benchmark.js takes it.
  */
-const caseOptions = { minSamples: 5, maxTime: 4, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+const caseOptions = benchCaseOptions(4);
 
 // Released after the replay suite (see below): a 200k-event history kept alive through the
 // pipeline suite makes every old-generation collection there walk it, which charged the

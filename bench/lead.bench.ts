@@ -22,13 +22,12 @@ import {
   PrimaryEngine,
   VirtualClock,
 } from '../ts/index.js';
-import { machineInfo } from './machine.js';
+import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
 import { recordHistory } from './workloads.js';
 
 const INSTANCES = Number(process.env.BENCH_REPLAY_INSTANCES ?? 20_000);
 const WARMUP_RUNS = 4;
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
-const caseOptions = { minSamples: 5, maxTime: 4, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+const caseOptions = benchCaseOptions(4);
 
 const history = await recordHistory(INSTANCES);
 const PLAIN = 'mirror replay (replay only)';

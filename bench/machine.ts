@@ -12,3 +12,12 @@ export function machineInfo(): Record<string, string | number> {
     platform: `${process.platform}-${process.arch}`,
   };
 }
+
+/** A full collection, when node runs with --expose-gc (every bench script does). */
+export const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/** benny case options of the suites: at least 5 samples, up to `maxTime` s, each case started on a collected heap. */
+export function caseOptions(maxTime: number): { minSamples: number; maxTime: number } {
+  // benny's types leave out onStart, which it passes on to benchmark.js.
+  return { minSamples: 5, maxTime, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+}

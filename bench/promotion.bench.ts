@@ -34,7 +34,7 @@ import {
   promote,
   VirtualClock,
 } from '../ts/index.js';
-import { machineInfo } from './machine.js';
+import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
 
 const SIZES = (process.env.BENCH_PROMOTION_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number);
 const FLEET_INSTANCES = Number(process.env.BENCH_FLEET_INSTANCES ?? 100_000);
@@ -46,9 +46,8 @@ const SHORT_TAIL = 100;
 const CRASH_AT_MS = 120_000;
 const COUNTER_ID = 'counter-000001';
 
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
 /** See engine.bench.ts: each benny case starts from a collected heap. */
-const caseOptions = { minSamples: 5, maxTime: 3, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+const caseOptions = benchCaseOptions(3);
 
 /**
  * Measured promotions per history size: setup (a replay of all but the tail) grows with the

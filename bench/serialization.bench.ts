@@ -30,7 +30,7 @@ import {
   StateMatrix,
 } from '../ts/index.js';
 import { encodeStateVector } from '../ts/state/state-vector-codec.js';
-import { machineInfo } from './machine.js';
+import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
 
 const ROWS = Number(process.env.BENCH_SNAPSHOT_ROWS ?? 1_000_000);
 const JSON_ROWS = Math.min(ROWS, Number(process.env.BENCH_JSON_ROWS ?? 100_000));
@@ -38,9 +38,8 @@ const FIELDS = 32;
 const CHANGED_FRACTION = 0.01;
 const WARMUP_RUNS = 2;
 
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
 /** See engine.bench.ts: each case starts from a collected heap. */
-const caseOptions = { minSamples: 5, maxTime: 3, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+const caseOptions = benchCaseOptions(3);
 
 /** A seeded generator (mulberry32), so every run measures the same data. */
 function random(seed: number): () => number {

@@ -33,7 +33,7 @@ import {
   WorkerMirror,
 } from '../ts/index.js';
 import { runOrderWorkload } from '../ts/node/order-workload.js';
-import { machineInfo } from './machine.js';
+import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
 
 const INSTANCES = Number(process.env.BENCH_STREAM_INSTANCES ?? 10_000);
 const WINDOW = 1_000;
@@ -41,8 +41,7 @@ const SHARDS = 4;
 const ORDER_MODULE = fileURLToPath(new URL('../examples/order.js', import.meta.url));
 const CLI = fileURLToPath(new URL('../ts/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wfm-stream-bench-'));
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
-const caseOptions = { minSamples: 5, maxTime: 10, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+const caseOptions = benchCaseOptions(10);
 let op = 0;
 const nextPath = () => join(dir, `op-${++op}.db`);
 

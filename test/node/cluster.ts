@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { order, simulatedOrderActivities } from '../../examples/order.js';
@@ -91,6 +92,34 @@ export interface PrimarySpec {
   readonly name: string;
   readonly instances: number;
   readonly faults?: readonly string[];
+}
+
+/**
+ * The arguments of a `primary-node` process running `spec` against `redisUrl`, its log in `dir`:
+ * the tests differ only in the window, pacing and extra flags they give.
+ */
+export function primaryNodeArgs(
+  redisUrl: string,
+  dir: string,
+  spec: PrimarySpec,
+  options: { readonly shards: number | string; readonly prefix?: string; readonly extra?: readonly string[] },
+): string[] {
+  return [
+    'primary-node',
+    '--redis',
+    redisUrl,
+    ...(options.prefix === undefined ? [] : ['--prefix', options.prefix]),
+    '--name',
+    spec.name,
+    '--shards',
+    String(options.shards),
+    '--db',
+    join(dir, `${spec.name}.db`),
+    '--instances',
+    String(spec.instances),
+    ...(spec.faults ?? []).flatMap((f) => ['--fault', f]),
+    ...(options.extra ?? []),
+  ];
 }
 
 /** The states an undisturbed run of `specs` ends with, as a mirror sees them: each workload run in process on a memory log. */

@@ -18,6 +18,7 @@ import {
   mirrorGroupDrained,
   NodeProcess,
   type PrimarySpec,
+  primaryNodeArgs,
   readMirrorSummary,
   reportedApplied,
   sleep,
@@ -86,24 +87,10 @@ describe.skipIf(missing !== undefined)(
       processes.push(first);
       await first.waitFor('ready');
       const primaries = specs.map((spec) => {
-        const p = new NodeProcess(spec.name, [
-          'primary-node',
-          '--redis',
-          server!.url,
-          '--name',
+        const p = new NodeProcess(
           spec.name,
-          '--shards',
-          String(SHARDS),
-          '--db',
-          join(dir, `${spec.name}.db`),
-          '--instances',
-          String(spec.instances),
-          '--window',
-          '10',
-          '--pace-ms',
-          '15',
-          ...(spec.faults ?? []).flatMap((f) => ['--fault', f]),
-        ]);
+          primaryNodeArgs(server!.url, dir, spec, { shards: SHARDS, extra: ['--window', '10', '--pace-ms', '15'] }),
+        );
         processes.push(p);
         return p;
       });

@@ -20,6 +20,7 @@ import {
   mirrorGroupDrained,
   NodeProcess,
   type PrimarySpec,
+  primaryNodeArgs,
   readMirrorSummary,
   reportedApplied,
   reportsIn,
@@ -87,27 +88,20 @@ describe.skipIf(missing !== undefined)(
         'corrupt@8',
       ];
       const primaries = specs.map((spec) => {
-        const p = new NodeProcess(spec.name, [
-          'primary-node',
-          '--redis',
-          server!.url,
-          '--prefix',
-          PREFIX,
-          '--name',
+        const p = new NodeProcess(
           spec.name,
-          '--shards',
-          SHARDS,
-          '--db',
-          join(dir, `${spec.name}.db`),
-          '--instances',
-          String(spec.instances),
-          '--window',
-          '25',
-          '--summary',
-          join(dir, `${spec.name}.json`),
-          ...(spec.faults ?? []).flatMap((f) => ['--fault', f]),
-          ...(spec.name === 'p2' ? transportFaults : []),
-        ]);
+          primaryNodeArgs(server!.url, dir, spec, {
+            shards: SHARDS,
+            prefix: PREFIX,
+            extra: [
+              '--window',
+              '25',
+              '--summary',
+              join(dir, `${spec.name}.json`),
+              ...(spec.name === 'p2' ? transportFaults : []),
+            ],
+          }),
+        );
         processes.push(p);
         return p;
       });

@@ -31,6 +31,29 @@ interface Snapshot {
   readonly backends: FallbackStats | undefined;
 }
 
+/** Label-less counters, each one number of the pair's stats: name, help, value. */
+const PLAIN_COUNTERS: readonly (readonly [string, string, (s: Snapshot) => number])[] = [
+  ['wfmirror_comparison_rounds_total', 'Fleet comparison rounds run.', (s) => s.stats.comparisons.rounds],
+  [
+    'wfmirror_comparisons_total',
+    'Rows (instances) compared, primary against mirror. Comparisons/s is rate() of this counter.',
+    (s) => s.stats.comparisons.rowComparisons,
+  ],
+  [
+    'wfmirror_comparisons_lagging_total',
+    'Rows skipped by a comparison because the two sides stood at different seqs.',
+    (s) => s.stats.comparisons.lagging,
+  ],
+  [
+    'wfmirror_anomaly_repeats_total',
+    'Anomalies found again while still open, and so not reported twice.',
+    (s) => s.stats.comparisons.repeats,
+  ],
+  ['wfmirror_instances_started_total', 'Workflow instances started on the primary.', (s) => s.stats.primary.started],
+  ['wfmirror_instances_completed_total', 'Workflow instances completed on the primary.', (s) => s.stats.primary.completed],
+  ['wfmirror_instances_failed_total', 'Workflow instances failed on the primary.', (s) => s.stats.primary.failed],
+];
+
 /** The pair's metrics in one registry; see {@link MetricsSource}. */
 export class PairMetrics {
   private source: (() => Snapshot) | undefined;
@@ -86,43 +109,7 @@ export class PairMetrics {
         for (const lag of s.stats.lag) this.set({ workflow_type: lag.workflowType }, lag.maxLag);
       },
     });
-    this.counter(registry, 'wfmirror_comparison_rounds_total', 'Fleet comparison rounds run.', (s) => s.stats.comparisons.rounds);
-    this.counter(
-      registry,
-      'wfmirror_comparisons_total',
-      'Rows (instances) compared, primary against mirror. Comparisons/s is rate() of this counter.',
-      (s) => s.stats.comparisons.rowComparisons,
-    );
-    this.counter(
-      registry,
-      'wfmirror_comparisons_lagging_total',
-      'Rows skipped by a comparison because the two sides stood at different seqs.',
-      (s) => s.stats.comparisons.lagging,
-    );
-    this.counter(
-      registry,
-      'wfmirror_anomaly_repeats_total',
-      'Anomalies found again while still open, and so not reported twice.',
-      (s) => s.stats.comparisons.repeats,
-    );
-    this.counter(
-      registry,
-      'wfmirror_instances_started_total',
-      'Workflow instances started on the primary.',
-      (s) => s.stats.primary.started,
-    );
-    this.counter(
-      registry,
-      'wfmirror_instances_completed_total',
-      'Workflow instances completed on the primary.',
-      (s) => s.stats.primary.completed,
-    );
-    this.counter(
-      registry,
-      'wfmirror_instances_failed_total',
-      'Workflow instances failed on the primary.',
-      (s) => s.stats.primary.failed,
-    );
+    for (const [name, help, value] of PLAIN_COUNTERS) this.counter(registry, name, help, value);
     new Gauge({
       name: 'wfmirror_backend_info',
       help: 'The comparison backend large batches run on now (value always 1; the backend is the label).',

@@ -132,7 +132,8 @@ class FieldStats {
     return this.numbers >= this.count - this.numbers;
   }
 
-  band(field: string): FieldBand {
+  band(): FieldBand {
+    const field = this.name;
     if (this.numeric) return { field, kind: 'number', mean: this.mean, sd: this.sd, last: this.last, samples: this.numbers };
     const mode = this.mode!;
     return { field, kind: 'category', mode: mode.value, share: mode.count / this.count, samples: this.count };
@@ -186,15 +187,9 @@ export class ActivityStats {
   value: Json | undefined;
   valueAt = -1;
 
-  /**
-   * Fields present in at least half of the object results, in order of first sight. An array, not
-   * a generator: lead mode asks on every schedule and completion, and V8's generators cost more
-   * than the rest of the lookup.
-   */
-  presentFields(): [string, FieldStats][] {
-    const present: [string, FieldStats][] = [];
-    for (const entry of this.fields) if (entry[1].count * 2 >= this.objectSamples) present.push(entry);
-    return present;
+  /** Whether `field` is one the results have: present in at least half of the object results. */
+  has(field: FieldStats): boolean {
+    return field.count * 2 >= this.objectSamples;
   }
 }
 
@@ -275,13 +270,14 @@ export class LearnedPredictor {
     const stats = this.statsFor(activity, input);
     if (stats === undefined || stats.samples < this.minSamples) return undefined;
     if (!stats.objects) {
-      return { value: stats.root.predicted(this.numbers), samples: stats.samples, fields: [stats.root.band(ROOT_FIELD)] };
+      return { value: stats.root.predicted(this.numbers), samples: stats.samples, fields: [stats.root.band()] };
     }
     const value: { [key: string]: Json } = {};
     const fields: FieldBand[] = [];
-    for (const [name, field] of stats.presentFields()) {
-      value[name] = field.predicted(this.numbers);
-      fields.push(field.band(name));
+    for (const field of stats.fields.values()) {
+      if (!stats.has(field)) continue;
+      value[field.name] = field.predicted(this.numbers);
+      fields.push(field.band());
     }
     return { value, samples: stats.samples, fields };
   }
@@ -297,7 +293,7 @@ export class LearnedPredictor {
     } else {
       const fields: { [key: string]: Json } = {};
       for (const field of stats.fields.values()) {
-        if (field.count * 2 >= stats.objectSamples) fields[field.name] = field.predicted(this.numbers);
+        if (stats.has(field)) fields[field.name] = field.predicted(this.numbers);
       }
       value = Object.freeze(fields);
     }
@@ -349,7 +345,7 @@ function outliersOf(stats: ActivityStats | undefined, actual: Json, options: Spr
   }
   // Plain loops over the maps (no arrays of entries): lead mode asks this on every completion.
   for (const field of stats.fields.values()) {
-    if (field.count * 2 >= stats.objectSamples && !Object.hasOwn(actual, field.name)) {
+    if (stats.has(field) && !Object.hasOwn(actual, field.name)) {
       out = withOutlier(out, { field: field.name, actual: undefined, why: 'missing' });
     }
   }

@@ -370,12 +370,11 @@ export class WorkerMirror {
    * forwarded once per event-loop turn: one message for everything the primary appended meanwhile.
    */
   #receive(events: readonly HistoryEvent[]): void {
-    const started = performance.now();
+    // Not timed: gathering is a push per event; what costs is forwarding, which #forward times.
     for (let i = 0; i < events.length; i++) this.#pending.push(events[i]!);
     // A primary that never yields to the event loop (a memory log resolves appends as microtasks)
     // would otherwise hold everything until it stops: forward in slices of this size too.
     if (this.#pending.length >= FORWARD_SLICE_EVENTS) {
-      this.#forwardMs += performance.now() - started;
       this.#flushPending();
       return;
     }
@@ -383,7 +382,6 @@ export class WorkerMirror {
       this.#flushScheduled = true;
       setImmediate(this.#flushPending);
     }
-    this.#forwardMs += performance.now() - started;
   }
 
   /** Forwards what {@link WorkerMirror.#receive} gathered (also called before waiting or closing). */
