@@ -65,6 +65,37 @@ async function untilSettled(primary: PrimaryEngine, timeoutMs = 15_000): Promise
   }
 }
 
+/** Whether some process holds the write lock of the SQLite file at `path` right now. */
+function writeLocked(path: string): boolean {
+  const db = new Database(path, { timeout: 0 });
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return true;
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Lets a stopped child run on, a little longer each time, until it is stopped outside a write to
+ * any of `paths`. The effects store stands in for a remote payment service, which a stalled
+ * primary could never block; stopped inside its SQLite write it would (each call of the promoted
+ * primary would wait out the 5 s busy timeout), which says nothing about the mirror. The log is
+ * checked too because letting the child run may stop it inside a (refused) append again.
+ */
+async function stopOutsideWrites(child: ChildProcess, paths: readonly string[]): Promise<void> {
+  for (let retry = 0; paths.some(writeLocked); retry++) {
+    if (retry >= 30) throw new Error('the stopped child kept holding a write lock');
+    child.kill('SIGCONT');
+    await sleep(1 + retry * 2);
+    child.kill('SIGSTOP');
+  }
+}
+
 /** What is wrong with the log and the effects after a run, if anything. */
 function problems(events: readonly HistoryEvent[], effectKeys: ReadonlySet<string>): string[] {
   // Seqs without gaps, every command settled exactly once, one end per instance.
@@ -137,6 +168,7 @@ async function iteration(seed: number): Promise<{ fencedLines: number; stopped: 
       }
     }
     expect(report.epoch).toBe(1);
+    if (stopped) await stopOutsideWrites(child, [effectsPath, logPath]);
     // Transfers the old primary never started are started by the new one.
     for (let i = 0; i < INSTANCES; i++) {
       if (report.primary.instance(`t-${i}`) === undefined)
