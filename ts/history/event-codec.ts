@@ -30,7 +30,7 @@ import { buildBuffer } from '../serialization/shared-builder.js';
 import { createString } from '../serialization/strings.js';
 import { fieldIdOf, fieldPosition, slotOf } from '../serialization/table-access.js';
 import { isWellFormed } from '../serialization/utf8.js';
-import { verifyRoot } from '../serialization/verify.js';
+import { trustedRoot, verifyRoot } from '../serialization/verify.js';
 import { SCHEMA_VERSION } from '../serialization/version.js';
 import { EVENT_TYPES, type EventType, eventTypeCode, type HistoryEvent, type Json, TYPED_PAYLOAD_KEYS } from './events.js';
 import { MAX_JSON_DEPTH } from './json-value.js';
@@ -88,6 +88,14 @@ export function encodeEventBatch(events: readonly HistoryEvent[]): Uint8Array {
  */
 export function decodeEvent(bytes: Uint8Array): HistoryEvent {
   return readEvent(Event.getRootAsEvent(verifyRoot(bytes, 'Event')), '');
+}
+
+/**
+ * Decodes an `Event` buffer this process encoded itself (see `trustedRoot`: no verifier walk).
+ * Damaged bytes may throw any error, or decode into a wrong event: never for outside input.
+ */
+export function decodeTrustedEvent(bytes: Uint8Array): HistoryEvent {
+  return readEvent(Event.getRootAsEvent(trustedRoot(bytes, 'Event')), '');
 }
 
 /**

@@ -38,8 +38,25 @@ export interface MirrorPosition {
   readonly time: number;
 }
 
-/** Called with each batch of events once it is durable, in append order. */
-export type EventListener = (events: readonly HistoryEvent[]) => void;
+/**
+ * A durable batch as its log encoded it for storage: FlatBuffers `Event` buffers back to back,
+ * each 8-byte aligned (ts/history/event-writer.ts). A listener that forwards events in that
+ * encoding (the worker-thread mirror's ring) copies these bytes instead of encoding again. The
+ * object is the listener's to keep; nothing reuses it.
+ */
+export interface EncodedEvents {
+  readonly bytes: Uint8Array;
+  /** Where event `i` of the batch starts in {@link bytes}. */
+  start(i: number): number;
+  /** Where event `i` of the batch ends in {@link bytes}. */
+  end(i: number): number;
+}
+
+/**
+ * Called with each batch of events once it is durable, in append order; `encoded` is the same
+ * batch as the log stored it, from logs that encode (the SQLite log; not the memory log).
+ */
+export type EventListener = (events: readonly HistoryEvent[], encoded?: EncodedEvents) => void;
 
 /**
  * An append-only, per-instance numbered history. Implementations: {@link MemoryEventLog} and

@@ -327,6 +327,20 @@ export class EventWriter {
     return start;
   }
 
+  /**
+   * Appends an event someone already encoded with an EventWriter (`bytes.subarray(start, end)`),
+   * starting at the next 8-byte boundary as {@link write} does; returns where it starts. A copy,
+   * for the mirror's ring: the SQLite log encodes every event once, and its listeners reuse that.
+   */
+  append(bytes: Uint8Array, start: number, end: number): number {
+    this.#pos = (this.#pos + 7) & ~7;
+    const at = this.#pos;
+    this.#reserve(end - start);
+    this.#bytes.set(bytes.subarray(start, end), at);
+    this.#pos = at + end - start;
+    return at;
+  }
+
   #reserve(more: number): void {
     const need = this.#pos + more + 8;
     if (need <= this.#bytes.length) return;

@@ -2,7 +2,7 @@
  * The subscribers of one log. Kept apart from the logs so both deliver batches the same way: one
  * listener's exception never reaches the appender or the other listeners.
  */
-import type { EventListener } from './event-log.js';
+import type { EncodedEvents, EventListener } from './event-log.js';
 import type { HistoryEvent } from './events.js';
 
 /** Told about a listener that threw; it must not throw itself (if it does, that is ignored). */
@@ -23,19 +23,19 @@ export class ListenerSet {
   /** Adds `listener`; the returned function removes it (calling it twice is harmless). */
   add(listener: EventListener): () => void {
     // A wrapper per subscription, so the same function subscribed twice is two subscriptions.
-    const entry: EventListener = (events) => listener(events);
+    const entry: EventListener = (events, encoded) => listener(events, encoded);
     this.#listeners = [...this.#listeners, entry];
     return () => {
       this.#listeners = this.#listeners.filter((l) => l !== entry);
     };
   }
 
-  /** Delivers one batch to every listener. */
-  emit(events: readonly HistoryEvent[]): void {
+  /** Delivers one batch (and its stored encoding, where the log has one) to every listener. */
+  emit(events: readonly HistoryEvent[], encoded?: EncodedEvents): void {
     const listeners = this.#listeners;
     for (let i = 0; i < listeners.length; i++) {
       try {
-        listeners[i]!(events);
+        listeners[i]!(events, encoded);
       } catch (error) {
         try {
           this.#onError(error, events);

@@ -8,7 +8,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { EventWriter } from './event-writer.js';
+import type { EncodedEvents } from './event-log.js';
+import type { EventWriter } from './event-writer.js';
 import type { HistoryEvent } from './events.js';
 import { typeCode } from './sqlite-rows.js';
 
@@ -18,10 +19,12 @@ import { typeCode } from './sqlite-rows.js';
  */
 export interface SqliteBatchWriter {
   /**
-   * `epoch`: the oldest epoch the batch's appends carried, or -1 when none carried one. The write
-   * transaction refuses the batch (error code FENCED) when the stored epoch is newer.
+   * `batch`: the events as {@link toColumns} packed them (the log keeps that object, to hand its
+   * bytes to its listeners: writers must not transfer or change it), with `batch.epoch` the oldest
+   * epoch the appends carried, or -1 when none carried one. The write transaction refuses the
+   * batch (error code FENCED) when the stored epoch is newer. `events` are the same events.
    */
-  write(events: readonly HistoryEvent[], epoch: number): Promise<void> | undefined;
+  write(events: readonly HistoryEvent[], batch: ColumnBatch): Promise<void> | undefined;
   /**
    * After a failed batch, a writer refuses every later batch (they were numbered on top of the
    * failed one) until reset: the caller resets once it has failed them and reloaded its heads.
@@ -46,22 +49,21 @@ export class FencedBatchError extends Error {
 export function inlineBatchWriter(db: Database.Database): SqliteBatchWriter {
   const insert = db.prepare(INSERT);
   const selectEpoch = db.prepare(SELECT_EPOCH).pluck();
-  const writer = new EventWriter();
-  const writeAll = db.transaction((events: readonly HistoryEvent[], epoch: number) => {
-    if (epoch >= 0) {
+  const writeAll = db.transaction((events: readonly HistoryEvent[], batch: ColumnBatch) => {
+    if (batch.epoch >= 0) {
       const current = Number(selectEpoch.get() ?? 0);
-      if (epoch < current) throw new FencedBatchError(current);
+      if (batch.epoch < current) throw new FencedBatchError(current);
     }
-    for (let i = 0; i < events.length; i++) {
+    const { numbers } = batch;
+    const bytes = Buffer.from(batch.events.buffer, batch.events.byteOffset, batch.events.byteLength);
+    for (let i = 0, n = 0; i < events.length; i++, n += ROW_NUMBERS) {
       const e = events[i]!;
-      writer.reset();
-      writer.write(e);
-      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, writer.bytes);
+      insert.run(e.pos, e.workflowId, e.seq, typeCode(e.type), e.time, bytes.subarray(numbers[n + 4], numbers[n + 5]));
     }
   });
   return {
-    write(events, epoch) {
-      writeAll.immediate(events, epoch);
+    write(events, batch) {
+      writeAll.immediate(events, batch);
       return undefined;
     },
     reset: () => undefined,
@@ -128,8 +130,9 @@ parentPort.on('message', (message) => {
  * A batch as the writer thread binds it: every event encoded as a FlatBuffers `Event`, one after
  * another in one byte array, and per row i the numbers at numbers[8i..8i+7]: pos, seq, type code,
  * time, where the row's event starts and ends in `events`, and where its workflow id's UTF-8
- * bytes start and end (inside the event). Both arrays are transferred, not copied, so crossing
- * threads costs the engine thread nothing per event; the writer thread makes the id strings.
+ * bytes start and end (inside the event). The writer thread gets copies of the two arrays,
+ * transferred (a memcpy each per batch; the log keeps the originals for its listeners, see
+ * {@link encodedEvents}), and makes the id strings.
  * Before, the ids and JSON payload texts crossed as arrays of strings (a structured clone per
  * string on the engine thread), and earlier still as one JSON text of the events, which the
  * writer parsed and re-stringified payload by payload: 6.5 against 3.8 µs of writer time per
@@ -144,6 +147,16 @@ export interface ColumnBatch {
 
 /** Numbers per row in {@link ColumnBatch.numbers}. */
 const ROW_NUMBERS = 8;
+
+/** A packed batch's events as the log's listeners see them (no copy). */
+export function encodedEvents(batch: ColumnBatch): EncodedEvents {
+  const { numbers, events } = batch;
+  return {
+    bytes: events,
+    start: (i) => numbers[i * ROW_NUMBERS + 4]!,
+    end: (i) => numbers[i * ROW_NUMBERS + 5]!,
+  };
+}
 
 /** Packs `events` into the columns the writer thread inserts, encoding each with `writer` (reset first). */
 export function toColumns(events: readonly HistoryEvent[], writer: EventWriter, epoch = -1): ColumnBatch {
@@ -216,16 +229,17 @@ export function workerBatchWriter(path: string): SqliteBatchWriter {
     failAll(new SqliteWriterError(`the SQLite writer thread exited (code ${code})`, 'WRITER_EXITED'));
     closed?.();
   });
-  const eventWriter = new EventWriter();
   return {
-    write(events, epoch) {
-      const batch = toColumns(events, eventWriter, epoch);
+    write(_events, batch) {
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // Held while a write is in flight, so the process waits for the commit it was promised.
         worker.ref();
-        worker.postMessage({ id, batch }, [batch.numbers.buffer, batch.events.buffer]);
+        // Copies, transferred: the log hands the originals to its listeners. (A plain structured
+        // clone costs more: it copies into the message and again out of it.)
+        const copy: ColumnBatch = { numbers: batch.numbers.slice(), events: batch.events.slice(), epoch: batch.epoch };
+        worker.postMessage({ id, batch: copy }, [copy.numbers.buffer, copy.events.buffer]);
       }).finally(() => {
         if (pending.size === 0) worker.unref();
       });

@@ -18,10 +18,19 @@ import {
   WrongExpectedSeqError,
 } from './errors.js';
 import type { AppendOptions, EventListener, FencedLog, Heartbeat, MirrorPosition } from './event-log.js';
+import { EventWriter } from './event-writer.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { checkEpoch, checkHeartbeat, checkMirrorPosition, checkNotFenced } from './fencing.js';
 import { type ListenerErrorHandler, ListenerSet } from './listener-set.js';
-import { FencedBatchError, inlineBatchWriter, type SqliteBatchWriter, workerBatchWriter } from './sqlite-batch-writer.js';
+import {
+  type ColumnBatch,
+  encodedEvents,
+  FencedBatchError,
+  inlineBatchWriter,
+  type SqliteBatchWriter,
+  toColumns,
+  workerBatchWriter,
+} from './sqlite-batch-writer.js';
 import { decodeRows, ROW_COLUMNS } from './sqlite-rows.js';
 import { openEventLogDatabase, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { admitEvents, checkAppendArgs, checkPosRange, checkSeqRange } from './validate-event.js';
@@ -83,6 +92,8 @@ class Batch {
   readonly events: HistoryEvent[] = [];
   /** The oldest epoch its appends carried; -1 while none carried one (the batch is then not fenced). */
   epoch = -1;
+  /** The events as encoded for the writer, once handed to it (their bytes go to the listeners too). */
+  columns: ColumnBatch | undefined;
   readonly committed: Promise<void>;
   resolve!: () => void;
   reject!: (error: unknown) => void;
@@ -125,6 +136,8 @@ export class SqliteEventLog implements FencedLog {
   #closing: Promise<void> | undefined;
 
   readonly #writer: SqliteBatchWriter;
+  /** Encodes each batch once, on this thread: for the writer and for the listeners. */
+  readonly #eventWriter = new EventWriter();
   /** Batches handed to the writer and not committed yet, oldest first (the writer commits in order). */
   #inFlight: Batch[] = [];
   /** How many batches may be in flight: 1 inline (it is synchronous), a few with the worker so both threads stay busy. */
@@ -458,7 +471,8 @@ export class SqliteEventLog implements FencedLog {
     this.#inFlight.push(batch);
     let written: Promise<void> | undefined;
     try {
-      written = this.#writer.write(batch.events, batch.epoch);
+      batch.columns = toColumns(batch.events, this.#eventWriter, batch.epoch);
+      written = this.#writer.write(batch.events, batch.columns);
     } catch (cause) {
       this.#failed(batch, cause);
       return;
@@ -492,7 +506,7 @@ export class SqliteEventLog implements FencedLog {
     this.#inFlight.shift();
     this.#flushing = true;
     try {
-      this.#listeners.emit(batch.events);
+      this.#listeners.emit(batch.events, batch.columns && encodedEvents(batch.columns));
     } finally {
       this.#flushing = false;
     }

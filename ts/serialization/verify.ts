@@ -106,6 +106,23 @@ export function verifyRoot(bytes: Uint8Array, root: RootTypeName, limits: Verify
   return new ExactTextByteBuffer(bytes);
 }
 
+/**
+ * A ByteBuffer over `bytes` checked only for its length and file identifier, without the walk
+ * {@link verifyRoot} makes: for bytes this process encoded itself and handed across its own
+ * shared memory (a mirror worker's ring), where the walk would check our own writer at about a
+ * third of the decoding cost. Never for bytes from a file, a socket or another process.
+ * @throws WrongBufferTypeError, CorruptBufferError (too short)
+ */
+export function trustedRoot(bytes: Uint8Array, root: RootName): flatbuffers.ByteBuffer {
+  const descriptor = ROOTS[root];
+  if (bytes.length < 8) throw new CorruptBufferError(`${bytes.length} bytes are too few for a ${root} buffer`, 0);
+  const identifier = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
+  if (identifier !== descriptor.identifier) {
+    throw new WrongBufferTypeError(root, descriptor.identifier, identifier, BY_IDENTIFIER.get(identifier));
+  }
+  return new ExactTextByteBuffer(bytes);
+}
+
 // The runtime's ByteBuffer decodes strings with a default TextDecoder, which drops a leading
 // U+FEFF (byte order mark) from every string: an id "\uFEFFx" would come back as "x". Strings
 // are UTF-8 checked by the walk above, so one shared decoder that keeps the BOM is all it needs.

@@ -163,6 +163,33 @@ describe('EventRing: back-pressure on one thread', () => {
     expect(ring.tryRead()).toEqual(pattern(12, 3));
   });
 
+  it('nudge() lets a waiting write go on within the same run of microtasks, once there is room, and not before', async () => {
+    const ring = EventRing.create(32);
+    ring.tryWrite(pattern(12, 1));
+    ring.tryWrite(pattern(12, 2)); // full
+    let written = false;
+    const pending = ring.write(pattern(12, 3)).then(() => {
+      written = true;
+    });
+    // A producer that never yields to the event loop: only microtasks run from here on.
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    await Promise.resolve();
+    ring.nudge(); // no room yet: nothing happens
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(written).toBe(false);
+    expect(ring.tryRead()).toEqual(pattern(12, 1));
+    ring.nudge();
+    for (let i = 0; i < 10 && !written; i++) await Promise.resolve();
+    expect(written).toBe(true);
+    expect(turned).toBe(false); // the event loop never turned: the wait's own wake-up did not do it
+    await pending;
+    expect(ring.tryRead()).toEqual(pattern(12, 2));
+    expect(ring.tryRead()).toEqual(pattern(12, 3));
+  });
+
   it('a write waiting on a ring whose reader aborted rejects with RingClosedError', async () => {
     const ring = EventRing.create(16);
     ring.tryWrite(pattern(12, 1));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../../ts/history/events.js';
+import { WorkflowMirrorError } from '../../../ts/base-error.js';
+import { EventWriter } from '../../../ts/history/event-writer.js';
 import { SerializationError } from '../../../ts/serialization/errors.js';
 import { ringRecordBytes } from '../../../ts/stream/ring/event-ring.js';
 import { CorruptShardMessageError } from '../../../ts/stream/worker/errors.js';
@@ -70,6 +72,54 @@ describe('shard messages', () => {
     expect(ringBytes).toBe(message.ringBytes);
     expect(batch!.events).toEqual(list);
     expect(Array.from(batch!.rows)).toEqual(rowsFor(list));
+  });
+
+  it('copy events the log already encoded instead of encoding them again: the same bytes, the same events', () => {
+    const list = events(40, 'pre-encoded');
+    // The log's encoding: EventWriter output back to back, as the SQLite log hands its listeners.
+    const log = new EventWriter();
+    const bounds: [number, number][] = list.map((e) => {
+      const start = log.write(e);
+      return [start, log.length];
+    });
+    const bytes = log.bytes.slice();
+    const encoded = { bytes, start: (i: number) => bounds[i]![0], end: (i: number) => bounds[i]![1] };
+    // Every other event comes with its encoding; the first 5 are skipped (already sent).
+    const sources = { encoded: list.map((_, i) => (i % 2 === 0 ? encoded : undefined)), index: list.map((_, i) => i) };
+    const withSources = new ShardMessageWriter();
+    withSources.encode(list, rowOf, 1 << 20, 5, sources);
+    const plain = new ShardMessageWriter();
+    plain.encode(list.slice(5), rowOf, 1 << 20);
+    const flat = (w: ShardMessageWriter) => Buffer.concat(w.records.flatMap((r) => (r instanceof Uint8Array ? [r] : [...r])));
+    expect(flat(withSources).equals(flat(plain))).toBe(true);
+    const batch = new ShardMessageReader().push(new Uint8Array(flat(withSources)))!;
+    expect(batch.events).toEqual(list.slice(5));
+    expect(Array.from(batch.rows)).toEqual(rowsFor(list.slice(5)));
+  });
+
+  it('a trusted reader decodes the same events without the verifier, and still gives typed errors for bytes that do not decode', () => {
+    const list = events(12, 'trusted');
+    const bytes = encode(list, 1 << 20).records[0]!;
+    expect(new ShardMessageReader({ trusted: true }).push(bytes)!.events).toEqual(list);
+    const header = (2 + 3 * 12 + 1) & ~1;
+    const first = new DataView(bytes.buffer).getInt32(8 + 12 * 4, true);
+    const damaged = bytes.slice();
+    damaged[header * 4 + first + 4] = 0x58; // the identifier: still checked
+    expect(() => new ShardMessageReader({ trusted: true }).push(damaged)).toThrow(SerializationError);
+    const cut = bytes.slice();
+    // The root offset of the first event pointed far outside it.
+    new DataView(cut.buffer).setUint32(header * 4 + first, 0x7fff_fff0, true);
+    // Whatever the decoder trips over, the worker reports a typed error, never a bare RangeError.
+    expect(() => new ShardMessageReader({ trusted: true }).push(cut)).toThrow(WorkflowMirrorError);
+    for (let at = header * 4; at < bytes.length; at += 7) {
+      const garbled = bytes.slice();
+      garbled[at] = (garbled[at]! + 101) & 0xff;
+      try {
+        new ShardMessageReader({ trusted: true }).push(garbled);
+      } catch (error) {
+        expect(error).toBeInstanceOf(WorkflowMirrorError);
+      }
+    }
   });
 
   it('refuse records that are no message, with a typed error', () => {

@@ -89,6 +89,8 @@ export class EventRing {
   readonly #bytes: Uint8Array;
   readonly #words: Int32Array;
   readonly #mask: number;
+  /** The producer's write waiting for room, if any (see {@link nudge}). */
+  #pendingWrite: { readonly need: number; readonly resume: () => void } | undefined;
 
   private constructor(buffer: SharedArrayBuffer, capacity: number) {
     this.buffer = buffer;
@@ -211,10 +213,28 @@ export class EventRing {
       Atomics.store(control, PRODUCER_WAITING, 1);
       const tail = Atomics.load(control, TAIL);
       const room = this.capacity - ((Atomics.load(control, HEAD) - tail) >>> 0) >= need;
-      if (!room && Atomics.load(control, ABORTED) === 0) await waitForChange(control, TAIL, tail, WAIT_SLICE_MS);
+      if (!room && Atomics.load(control, ABORTED) === 0) {
+        await new Promise<void>((resolve) => {
+          this.#pendingWrite = { need, resume: resolve };
+          waitForChange(control, TAIL, tail, WAIT_SLICE_MS).then(resolve);
+        });
+        this.#pendingWrite = undefined;
+      }
       Atomics.store(control, PRODUCER_WAITING, 0);
       if (this.tryWrite(record)) return;
     }
+  }
+
+  /**
+   * Lets a pending {@link write} go on now if its record fits. The wait's own wake-up is a task of
+   * the event loop; a producer thread that runs long stretches of microtasks (a primary on a
+   * memory log never yields) would not see it until it stops, so it calls this from that work.
+   */
+  nudge(): void {
+    const pending = this.#pendingWrite;
+    if (pending === undefined || !this.fits(pending.need)) return;
+    this.#pendingWrite = undefined;
+    pending.resume();
   }
 
   /**

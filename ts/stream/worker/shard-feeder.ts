@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventLog } from '../../history/event-log.js';
 import type { HistoryEvent } from '../../history/events.js';
 import type { EventRing } from '../ring/event-ring.js';
+import type { EncodedSources } from './gathered-events.js';
 import { type RowOf, ShardMessageWriter } from './shard-message.js';
 
 /** Options of {@link ShardFeeder}. */
@@ -48,6 +49,8 @@ export class ShardFeeder {
   messagesWritten = 0;
   /** Events written to the ring. */
   eventsSent = 0;
+  /** Of those, events sent live whose bytes were the log's own encoding (copied, not encoded again). */
+  eventsCopied = 0;
   /** Times a live batch did not fit and the feeder fell back to the log. */
   spills = 0;
   /** Main-thread time spent preparing and writing catch-up messages (ms; waits excluded). */
@@ -58,7 +61,6 @@ export class ShardFeeder {
   #seenThrough: number;
   #spilling = true;
   #stopped = false;
-  #wakeScheduled = false;
   #catchUp: Promise<void>;
   /** One writer per path: the catch-up loop's records point into its writer across its awaits. */
   readonly #liveWriter = new ShardMessageWriter();
@@ -94,20 +96,23 @@ export class ShardFeeder {
   }
 
   /**
-   * One batch from the subscription: `events` are this shard's events of it (possibly none),
-   * `lastPos` the batch's highest position. Never waits, never throws for a full ring.
+   * One batch from the subscription: `events` are this shard's events of it (possibly none), in
+   * pos order, `lastPos` the batch's highest position, `sources` the log's encoding of the events
+   * where it has one. Never waits, never throws for a full ring.
    */
-  offer(events: readonly HistoryEvent[], lastPos: number): void {
+  offer(events: readonly HistoryEvent[], lastPos: number, sources?: EncodedSources): void {
     if (this.#stopped) return;
     if (this.#spilling) {
       if (lastPos > this.#seenThrough) this.#seenThrough = lastPos;
+      // The catch-up loop may be waiting for room the worker has made since.
+      this.options.ring.nudge();
       return;
     }
-    const fresh = this.#unsent(events);
-    if (fresh.length > 0) {
+    const from = this.#firstUnsent(events);
+    if (from < events.length) {
       const ring = this.options.ring;
       const message = this.#liveWriter;
-      message.encode(fresh, this.options.rowOf, ring.maxRecordBytes);
+      message.encode(events, this.options.rowOf, ring.maxRecordBytes, from, sources);
       if (!ring.fits(message.ringBytes)) {
         this.spills++;
         this.#spilling = true;
@@ -117,29 +122,16 @@ export class ShardFeeder {
       }
       // Only this thread writes the ring, and free space only grows meanwhile: every record fits.
       for (const record of message.records) ring.tryWrite(record, false);
-      this.#wakeSoon(ring);
+      // Once per offer (WorkerMirror gathers a turn's batches, or 512 events, into one), and only
+      // a futex call when the worker has stopped napping and sleeps: a primary that never yields
+      // to the event loop must still wake it.
+      ring.wake();
       this.messagesWritten = (this.messagesWritten + 1) | 0;
-      this.eventsSent += fresh.length;
+      this.eventsSent += events.length - from;
+      this.eventsCopied += message.copied;
     }
     if (lastPos > this.#sentThrough) this.#sentThrough = lastPos;
     if (lastPos > this.#seenThrough) this.#seenThrough = lastPos;
-  }
-
-  /**
-   * Wakes the worker once for everything written in this turn of the event loop (the primary's
-   * batches of one turn arrive one by one), or at once when the ring is half full.
-   */
-  #wakeSoon(ring: EventRing): void {
-    if (ring.usedBytes() >= ring.capacity / 2) {
-      ring.wake();
-      return;
-    }
-    if (this.#wakeScheduled) return;
-    this.#wakeScheduled = true;
-    setImmediate(() => {
-      this.#wakeScheduled = false;
-      ring.wake();
-    });
   }
 
   /** Stops feeding (the worker is gone, or the mirror closes): the catch-up loop ends at its next step. */
@@ -147,11 +139,12 @@ export class ShardFeeder {
     this.#stopped = true;
   }
 
-  /** The events not sent yet (the catch-up loop may have read ahead of the subscription). */
-  #unsent(events: readonly HistoryEvent[]): readonly HistoryEvent[] {
+  /** The index of the first event not sent yet (the catch-up loop may have read ahead of the subscription). */
+  #firstUnsent(events: readonly HistoryEvent[]): number {
     const sent = this.#sentThrough;
-    if (events.length === 0 || events[0]!.pos > sent) return events;
-    return events.filter((event) => event.pos > sent);
+    let i = 0;
+    while (i < events.length && events[i]!.pos <= sent) i++;
+    return i;
   }
 
   async #runCatchUp(): Promise<void> {

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { WorkflowMirrorError } from '../../base-error.js';
 import type { Fleet, FleetRegistry } from '../../engine/fleet.js';
-import type { EventLog } from '../../history/event-log.js';
+import type { EncodedEvents, EventLog } from '../../history/event-log.js';
 import type { HistoryEvent } from '../../history/events.js';
 import { shardOf } from '../transport.js';
 import {
@@ -42,6 +42,7 @@ import {
   SharedMatrixFullError,
   WorkerMirrorClosedError,
 } from './errors.js';
+import { GatheredEvents } from './gathered-events.js';
 import type { WorkerNonDeterminismFinding, WorkerUnappliedEvent, WorkflowModule } from './shard-protocol.js';
 import { ShardRunner } from './shard-runner.js';
 import { DEFAULT_MAX_ROWS, SharedStateMatrix } from './shared-state-matrix.js';
@@ -104,6 +105,8 @@ export interface WorkerShardStats {
   /** Fed from the log (catching up, or the ring was full) rather than live. */
   readonly spilling: boolean;
   readonly eventsSent: number;
+  /** Events sent as the log's own encoding of them (the SQLite log's), copied rather than encoded again. */
+  readonly eventsCopied: number;
   readonly eventsProcessed: number;
   /** Events applied by the worker's mirror (duplicates and unapplied ones excluded). */
   readonly eventsApplied: number;
@@ -162,7 +165,7 @@ export class WorkerMirror {
   readonly #byType = new Map<string, SharedStateMatrix>();
   readonly #runners: ShardRunner[] = [];
   readonly #restarts: number[];
-  readonly #buckets: HistoryEvent[][];
+  readonly #buckets: GatheredEvents[];
   readonly #fullReported = new Set<string>();
   readonly #onError: (error: WorkflowMirrorError) => void;
   #unsubscribe: (() => void) | undefined;
@@ -170,7 +173,7 @@ export class WorkerMirror {
   #forwardedBatches = 0;
   #forwardMs = 0;
   /** Events received since the last forward (see {@link WorkerMirror.#receive}). */
-  #pending: HistoryEvent[] = [];
+  readonly #pending = new GatheredEvents();
   #flushScheduled = false;
   #closed = false;
 
@@ -189,7 +192,7 @@ export class WorkerMirror {
       this.#byType.set(fleet.compiled.name, matrix);
     }
     this.#restarts = new Array<number>(this.shardCount).fill(0);
-    this.#buckets = Array.from({ length: this.shardCount }, () => []);
+    this.#buckets = Array.from({ length: this.shardCount }, () => new GatheredEvents());
   }
 
   /**
@@ -201,7 +204,7 @@ export class WorkerMirror {
   static async start(options: WorkerMirrorOptions): Promise<WorkerMirror> {
     const mirror = new WorkerMirror(options);
     // Subscribed first, so that every batch from now on is either seen live or read by catch-up.
-    mirror.#unsubscribe = options.log.subscribe((events) => mirror.#receive(events));
+    mirror.#unsubscribe = options.log.subscribe((events, encoded) => mirror.#receive(events, encoded));
     try {
       for (let shard = 0; shard < mirror.shardCount; shard++) mirror.#runners.push(mirror.#startRunner(shard));
       const ready = await Promise.all(mirror.#runners.map((runner) => runner.ready));
@@ -267,6 +270,7 @@ export class WorkerMirror {
         alive: runner.failure === undefined,
         spilling: feeder.spilling,
         eventsSent: feeder.eventsSent,
+        eventsCopied: feeder.eventsCopied,
         eventsProcessed: progress.eventsProcessed,
         eventsApplied: progress.eventsApplied,
         lag: feeder.eventsSent - progress.eventsProcessed,
@@ -369,9 +373,9 @@ export class WorkerMirror {
    * per such batch cost the primary more than the rest of the mirror. So batches are gathered and
    * forwarded once per event-loop turn: one message for everything the primary appended meanwhile.
    */
-  #receive(events: readonly HistoryEvent[]): void {
+  #receive(events: readonly HistoryEvent[], encoded: EncodedEvents | undefined): void {
     // Not timed: gathering is a push per event; what costs is forwarding, which #forward times.
-    for (let i = 0; i < events.length; i++) this.#pending.push(events[i]!);
+    this.#pending.addBatch(events, encoded);
     // A primary that never yields to the event loop (a memory log resolves appends as microtasks)
     // would otherwise hold everything until it stops: forward in slices of this size too.
     if (this.#pending.length >= FORWARD_SLICE_EVENTS) {
@@ -388,34 +392,38 @@ export class WorkerMirror {
   readonly #flushPending = (): void => {
     this.#flushScheduled = false;
     if (this.#pending.length === 0) return;
-    const events = this.#pending;
-    this.#pending = [];
-    this.#forward(events);
+    try {
+      this.#forward(this.#pending);
+    } finally {
+      this.#pending.clear();
+    }
   };
 
   /** One gathered batch, split by shard and offered to each feeder. */
-  #forward(events: readonly HistoryEvent[]): void {
+  #forward(gathered: GatheredEvents): void {
+    const { events } = gathered;
     if (events.length === 0) return;
     const started = performance.now();
     const lastPos = events[events.length - 1]!.pos;
     if (lastPos > this.#delivered) this.#delivered = lastPos;
     try {
       if (this.shardCount === 1) {
-        this.#runners[0]?.feeder.offer(events, lastPos);
+        this.#runners[0]?.feeder.offer(events, lastPos, gathered);
       } else {
         const buckets = this.#buckets;
         for (let i = 0; i < events.length; i++) {
           const event = events[i]!;
-          buckets[shardOf(event.workflowId, this.shardCount)]!.push(event);
+          buckets[shardOf(event.workflowId, this.shardCount)]!.add(event, gathered.encoded[i], gathered.index[i]!);
         }
         for (let shard = 0; shard < buckets.length; shard++) {
-          this.#runners[shard]?.feeder.offer(buckets[shard]!, lastPos);
-          buckets[shard]!.length = 0;
+          const bucket = buckets[shard]!;
+          this.#runners[shard]?.feeder.offer(bucket.events, lastPos, bucket);
+          bucket.clear();
         }
       }
     } catch (error) {
       // Encoding refused an event no log should hold: reported; the primary goes on.
-      for (const bucket of this.#buckets) bucket.length = 0;
+      for (const bucket of this.#buckets) bucket.clear();
       this.#onError(new MirrorFeedError(-1, 'a delivered batch could not be forwarded', { cause: error }));
     }
     this.#forwardedBatches++;
