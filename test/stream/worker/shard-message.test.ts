@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../../ts/history/events.js';
 import { WorkflowMirrorError } from '../../../ts/base-error.js';
 import { EventWriter } from '../../../ts/history/event-writer.js';
+import type { HistoryEvent } from '../../../ts/history/events.js';
 import { SerializationError } from '../../../ts/serialization/errors.js';
 import { ringRecordBytes } from '../../../ts/stream/ring/event-ring.js';
 import { CorruptShardMessageError } from '../../../ts/stream/worker/errors.js';
