@@ -8,7 +8,8 @@ set -u
 OUT=${OUT:-/tmp/gpu-out}
 TAG=${GPU_TAG:-nvidia-h100}
 # Which stages run (GPU_STAGES, default all): detect resident compare tests calibrate; resident4m
-# (the resident benchmark on 4,000,000 rows) only when named.
+# (the resident benchmark on 4,000,000 rows) and stream (the stream duplication benchmark, with the
+# redis-server packed into .gpu/redis.tar.xz) only when named.
 STAGES=" ${GPU_STAGES:-detect resident compare tests calibrate} "
 want() { [[ "$STAGES" == *" $1 "* ]]; }
 mkdir -p "$OUT"
@@ -73,5 +74,19 @@ if want resident4m; then
   stage "resident-fleet benchmark, 4M x 32"
   BENCH_ROWS=4000000 BENCH_TAG=$TAG-4m timeout 200 node --expose-gc --max-old-space-size=32768 dist/bench/gpu-resident.bench.js; echo "rc=$?"
   cp bench/results/gpu-resident-"$TAG"-4m.* "$OUT"/ 2>/dev/null
+fi
+if want stream; then
+  stage "stream duplication benchmark (worker-thread mirror, Redis Streams)"
+  if [ -f .gpu/redis.tar.xz ]; then
+    unxz_to .gpu/redis.tar.xz /tmp/redis.tar && tar -C /tmp -xf /tmp/redis.tar && rm /tmp/redis.tar
+    # A wrapper, so that only redis-server sees the packed libraries.
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=/tmp/wfm-redis/lib exec /tmp/wfm-redis/redis-server.bin "$@"\n' > /tmp/wfm-redis/redis-server
+    chmod +x /tmp/wfm-redis/redis-server
+    if /tmp/wfm-redis/redis-server --version; then export PATH=/tmp/wfm-redis:$PATH; else echo "redis-server does not run here"; fi
+  fi
+  cases=memory,sqlite
+  command -v redis-server > /dev/null && cases=memory,sqlite,transport,redis
+  BENCH_STREAM_CASES=$cases BENCH_TAG=$TAG timeout 300 node --expose-gc dist/bench/stream.bench.js; echo "rc=$?"
+  cp bench/results/stream-"$TAG".* "$OUT"/ 2>/dev/null
 fi
 stage "done"

@@ -18,4 +18,14 @@ tar -cf - \
   --exclude=node_modules/better-sqlite3/deps --exclude=node_modules/better-sqlite3/src \
   --exclude='node_modules/better-sqlite3/build/Release/obj*' \
   node_modules dist build | xz -6 -T0 > .gpu/tree.tar.xz
+# redis-server and the libraries it links beyond glibc (the stream benchmark's Redis cases), when
+# this machine has one: the lent machine has none and cannot install packages.
+if command -v redis-server > /dev/null && [ ! -f .gpu/redis.tar.xz ]; then
+  rm -rf /tmp/wfm-redis && mkdir -p /tmp/wfm-redis/lib
+  cp -L "$(command -v redis-server)" /tmp/wfm-redis/redis-server.bin
+  for lib in $(ldd "$(command -v redis-server)" /lib/x86_64-linux-gnu/libsystemd.so.0 | awk '/=>/ {print $3}' | sort -u); do
+    case "$(basename "$lib")" in libc.so.*|libm.so.*|libstdc++.so.*|libgcc_s.so.*) ;; *) cp -L "$lib" /tmp/wfm-redis/lib/ ;; esac
+  done
+  tar -C /tmp -cf - wfm-redis | xz -6 -T0 > .gpu/redis.tar.xz
+fi
 du -ch .gpu/* | tail -1

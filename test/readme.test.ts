@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MirrorEngine } from '../ts/index.js';
 import { SqliteEventLog } from '../ts/index.js';
 
 const root = new URL('..', import.meta.url);
+const run = promisify(execFile);
 
 describe('README', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wfmirror-readme-'));
@@ -45,6 +49,20 @@ describe('README', () => {
       'WorkflowCompleted',
     ]);
   });
+
+  it('shows worker-mirror code that is examples/readme-worker-mirror.ts; run from dist/, its shared mirror equals the primary', async () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    const shown = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) => m[1]!.includes('WorkerMirror.start'))?.[1] ?? '';
+    const file = readFileSync(new URL('examples/readme-worker-mirror.ts', root), 'utf8');
+    const body = file.slice(file.indexOf('\nimport ') + 1);
+    expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+
+    // Its workers import built JavaScript, so the built example runs (the global setup builds dist/).
+    const { stdout } = await run(process.execPath, [fileURLToPath(new URL('dist/examples/readme-worker-mirror.js', root))], {
+      cwd: dir,
+    });
+    expect(stdout.trim()).toBe('1000 0 0');
+  }, 60_000);
 
   it('shows checkpoint code that is examples/readme-checkpoint.ts; its restored mirror ends where the live one does', async () => {
     const readme = readFileSync(new URL('README.md', root), 'utf8');
