@@ -12,7 +12,7 @@ export {
   WrongExpectedSeqError,
 } from './errors.js';
 export { decodeEvent, decodeEventBatch, encodeEvent, encodeEventBatch } from './event-codec.js';
-export type { AppendOptions, EventListener, EventLog, FencedLog, Heartbeat, MirrorPosition } from './event-log.js';
+export type { AppendOptions, EncodedEvents, EventListener, EventLog, FencedLog, Heartbeat, MirrorPosition } from './event-log.js';
 export {
   COMMAND_EVENT_TYPES,
   EVENT_TYPES,
