@@ -16,8 +16,15 @@ export function machineInfo(): Record<string, string | number> {
 /** A full collection, when node runs with --expose-gc (every bench script does). */
 export const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-/** benny case options of the suites: at least 5 samples, up to `maxTime` s, each case started on a collected heap. */
-export function caseOptions(maxTime: number): { minSamples: number; maxTime: number } {
+/**
+ * benny case options of the suites: at least 5 samples, up to `maxTime` s, each case started on a
+ * collected heap (and then `onStart`, when given).
+ */
+export function caseOptions(maxTime: number, onStart?: () => void): { minSamples: number; maxTime: number } {
+  const start = () => {
+    collectGarbage();
+    onStart?.();
+  };
   // benny's types leave out onStart, which it passes on to benchmark.js.
-  return { minSamples: 5, maxTime, onStart: collectGarbage } as { minSamples: number; maxTime: number };
+  return { minSamples: 5, maxTime, onStart: start } as { minSamples: number; maxTime: number };
 }

@@ -21,6 +21,7 @@ import b from 'benny';
 import type { CaseResult } from 'benny/lib/internal/common-types.js';
 import { Redis } from 'ioredis';
 import { order, simulatedOrderActivities } from '../examples/order.js';
+import { median } from '../ts/benchmark/sampling.js';
 import {
   FleetRegistry,
   type HistoryEvent,
@@ -47,7 +48,6 @@ const SHARDS = 4;
 const ORDER_MODULE = fileURLToPath(new URL('../examples/order.js', import.meta.url));
 const CLI = fileURLToPath(new URL('../ts/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wfm-stream-bench-'));
-const caseOptions = benchCaseOptions(10);
 let op = 0;
 const nextPath = () => join(dir, `op-${++op}.db`);
 
@@ -72,13 +72,10 @@ function recordOp(name: string, op: (typeof last)[string]): void {
  * once, while it prepares the suite (to learn what the function returns); those ops overlap and
  * are not samples.
  */
-function measuredFrom(name: string, options: { minSamples: number; maxTime: number }): { minSamples: number; maxTime: number } {
-  const onStart = () => {
-    collectGarbage();
+function measuredFrom(name: string, maxTime: number): { minSamples: number; maxTime: number } {
+  return benchCaseOptions(maxTime, () => {
     opTimes[name] = [];
-  };
-  // benny's types leave out onStart, which it passes on to benchmark.js.
-  return { ...options, onStart } as { minSamples: number; maxTime: number };
+  });
 }
 
 async function primaryOnly(withWorkerMirror: boolean, memory = false): Promise<void> {
@@ -278,7 +275,7 @@ if (Object.keys(cases).length > 0) {
   collectGarbage();
   const summary = await b.suite(
     'stream',
-    ...Object.keys(cases).map((n) => b.add(n, cases[n]!, measuredFrom(n, caseOptions))),
+    ...Object.keys(cases).map((n) => b.add(n, cases[n]!, measuredFrom(n, 10))),
     b.cycle(),
     b.complete(),
   );
@@ -292,7 +289,7 @@ if (GROUPS.has('transport')) {
   // Each op uses up one history: a shorter time bounds how many it needs.
   const summary = await b.suite(
     'stream: transport',
-    b.add(TRANSPORT, transportAlone, measuredFrom(TRANSPORT, { ...caseOptions, maxTime: 3 })),
+    b.add(TRANSPORT, transportAlone, measuredFrom(TRANSPORT, 3)),
     b.cycle(),
     b.complete(),
   );
@@ -312,15 +309,13 @@ const rows = results.map((r) => {
   const events = last[r.name]!.events;
   const times = opTimes[r.name] ?? [];
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  const sorted = [...times].sort((a, b) => a - b);
-  const median =
-    sorted.length % 2 === 1 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const medianMs = median(times);
   const deviation = Math.sqrt(times.reduce((a, t) => a + (t - mean) ** 2, 0) / Math.max(1, times.length - 1));
   return {
     name: r.name,
     events,
     eventsPerSecond: events / (mean / 1000),
-    medianEventsPerSecond: events / (median / 1000),
+    medianEventsPerSecond: events / (medianMs / 1000),
     /** Relative standard deviation of the timed parts (%). */
     spread: (deviation / mean) * 100,
     ops: times.length,

@@ -122,6 +122,33 @@ export function primaryNodeArgs(
   ];
 }
 
+/**
+ * The arguments of a `mirror-node` process named `name` against `redisUrl` on the reference
+ * backend, writing its summary to `summary`: the tests differ only in the extra flags they give.
+ */
+export function mirrorNodeArgs(
+  redisUrl: string,
+  name: string,
+  summary: string,
+  options: { readonly shards: number | string; readonly prefix?: string; readonly extra?: readonly string[] },
+): string[] {
+  return [
+    'mirror-node',
+    '--redis',
+    redisUrl,
+    ...(options.prefix === undefined ? [] : ['--prefix', options.prefix]),
+    '--name',
+    name,
+    '--shards',
+    String(options.shards),
+    '--backend',
+    'js',
+    '--summary',
+    summary,
+    ...(options.extra ?? []),
+  ];
+}
+
 /** The states an undisturbed run of `specs` ends with, as a mirror sees them: each workload run in process on a memory log. */
 export async function undisturbedStates(specs: readonly PrimarySpec[]): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};

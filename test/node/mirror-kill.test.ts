@@ -16,6 +16,7 @@ import {
   builtRolesMissing,
   loggedEvents,
   mirrorGroupDrained,
+  mirrorNodeArgs,
   NodeProcess,
   type PrimarySpec,
   primaryNodeArgs,
@@ -66,22 +67,13 @@ describe.skipIf(missing !== undefined)(
         { name: 'p2', instances: 200 },
       ];
       const mirror = (name: string, extra: string[]) =>
-        new NodeProcess(name, [
-          'mirror-node',
-          '--redis',
-          server!.url,
-          '--name',
+        new NodeProcess(
           name,
-          '--shards',
-          String(SHARDS),
-          '--backend',
-          'js',
-          '--claim-idle-ms',
-          '1000',
-          '--summary',
-          join(dir, `${name}.json`),
-          ...extra,
-        ]);
+          mirrorNodeArgs(server!.url, name, join(dir, `${name}.json`), {
+            shards: SHARDS,
+            extra: ['--claim-idle-ms', '1000', ...extra],
+          }),
+        );
       // Acks gathered over 300 ms: the node holds unacknowledged entries most of the time, as a busy one does.
       const first = mirror('m1', ['--ack-delay-ms', '300']);
       processes.push(first);

@@ -14,6 +14,7 @@ import {
   builtRolesMissing,
   loggedEvents,
   mirrorGroupDrained,
+  mirrorNodeArgs,
   NodeProcess,
   type PrimarySpec,
   primaryNodeArgs,
@@ -52,19 +53,7 @@ describe.skipIf(missing !== undefined)(
         { name: 'p1', instances: 200, faults: ['swapped-calls@13'] },
         { name: 'p2', instances: 200 },
       ];
-      const mirror = new NodeProcess('m1', [
-        'mirror-node',
-        '--redis',
-        server.url,
-        '--name',
-        'm1',
-        '--shards',
-        String(SHARDS),
-        '--backend',
-        'js',
-        '--summary',
-        join(dir, 'm1.json'),
-      ]);
+      const mirror = new NodeProcess('m1', mirrorNodeArgs(server.url, 'm1', join(dir, 'm1.json'), { shards: SHARDS }));
       processes.push(mirror);
       await mirror.waitFor('ready');
       const primaries = specs.map((spec) => {

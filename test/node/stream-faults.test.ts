@@ -18,6 +18,7 @@ import {
   builtRolesMissing,
   loggedEvents,
   mirrorGroupDrained,
+  mirrorNodeArgs,
   NodeProcess,
   type PrimarySpec,
   primaryNodeArgs,
@@ -58,25 +59,14 @@ describe.skipIf(missing !== undefined)(
       ];
       const jsonl = join(dir, 'anomalies.jsonl');
       const summary = join(dir, 'm1.json');
-      const mirror = new NodeProcess('m1', [
-        'mirror-node',
-        '--redis',
-        server.url,
-        '--prefix',
-        PREFIX,
-        '--name',
+      const mirror = new NodeProcess(
         'm1',
-        '--shards',
-        SHARDS,
-        '--backend',
-        'js',
-        '--jsonl',
-        jsonl,
-        '--summary',
-        summary,
-        '--compare-ms',
-        '100',
-      ]);
+        mirrorNodeArgs(server.url, 'm1', summary, {
+          shards: SHARDS,
+          prefix: PREFIX,
+          extra: ['--jsonl', jsonl, '--compare-ms', '100'],
+        }),
+      );
       processes.push(mirror);
       await mirror.waitFor('ready');
       const transportFaults = [

@@ -5,6 +5,7 @@
  * profile is plain data; the CLI writes it where `accelerator.profile` can load it.
  */
 import { hostname } from 'node:os';
+import { median } from '../benchmark/sampling.js';
 import type { BackendName } from '../compare/backend.js';
 import type { Comparator, ComparisonLayout } from '../compare/comparator.js';
 import { isGpuBackend } from './profile-use.js';
@@ -63,13 +64,6 @@ export function calibrationInput(
     }
   }
   return { layout: { fieldCount, stride, weights, tolerances, categorical }, primary, mirror };
-}
-
-/** Median of a non-empty list. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**

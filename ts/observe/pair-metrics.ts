@@ -85,30 +85,18 @@ export class PairMetrics {
         if (s !== undefined) this.set(Math.max(0, s.stats.primary.eventsAppended - s.stats.mirror.applied));
       },
     });
-    new Gauge({
-      name: 'wfmirror_mirror_lagging_instances',
-      help: 'Instances whose primary and mirror stand at different seqs, by workflow type.',
-      labelNames: ['workflow_type'],
-      registers,
-      collect() {
-        const s = read();
-        if (s === undefined) return;
-        this.reset();
-        for (const lag of s.stats.lag) this.set({ workflow_type: lag.workflowType }, lag.laggingInstances);
-      },
-    });
-    new Gauge({
-      name: 'wfmirror_mirror_max_instance_lag_events',
-      help: 'Largest seq difference of one instance (primary ahead positive, mirror ahead negative), by workflow type.',
-      labelNames: ['workflow_type'],
-      registers,
-      collect() {
-        const s = read();
-        if (s === undefined) return;
-        this.reset();
-        for (const lag of s.stats.lag) this.set({ workflow_type: lag.workflowType }, lag.maxLag);
-      },
-    });
+    this.lagGauge(
+      registry,
+      'wfmirror_mirror_lagging_instances',
+      'Instances whose primary and mirror stand at different seqs, by workflow type.',
+      (lag) => lag.laggingInstances,
+    );
+    this.lagGauge(
+      registry,
+      'wfmirror_mirror_max_instance_lag_events',
+      'Largest seq difference of one instance (primary ahead positive, mirror ahead negative), by workflow type.',
+      (lag) => lag.maxLag,
+    );
     for (const [name, help, value] of PLAIN_COUNTERS) this.counter(registry, name, help, value);
     new Gauge({
       name: 'wfmirror_backend_info',
@@ -185,6 +173,28 @@ export class PairMetrics {
       });
     }
     return this.cached;
+  }
+
+  /** A gauge by workflow type, set from the snapshot's per-type lag at scrape time. */
+  private lagGauge(
+    registry: Registry,
+    name: string,
+    help: string,
+    value: (lag: Snapshot['stats']['lag'][number]) => number,
+  ): void {
+    const read = () => this.snapshot();
+    new Gauge({
+      name,
+      help,
+      labelNames: ['workflow_type'],
+      registers: [registry],
+      collect() {
+        const s = read();
+        if (s === undefined) return;
+        this.reset();
+        for (const lag of s.stats.lag) this.set({ workflow_type: lag.workflowType }, value(lag));
+      },
+    });
   }
 
   /** A label-less counter set from the snapshot at scrape time. */
