@@ -25,8 +25,13 @@ describe('wfmirror demo: failover', () => {
   it('kills the primary mid-run, detects it by its silent heartbeats, and promotes the mirror with a new epoch', () => {
     expect(summary.eventsAtKill).toBeGreaterThan(0);
     expect(summary.eventsAtKill).toBeLessThan(summary.eventsAtEnd);
-    // The detector waits for the timeout after the last beat, which came at most one interval before the kill.
-    expect(summary.detectionMs).toBeGreaterThan(summary.deadAfterMs - 50 - 1);
+    // The detector waits for the timeout after the last beat, which came before the kill: usually
+    // within one interval, later on a loaded machine whose beat timer runs late (the silence then
+    // starts sooner than the kill, so only the silence, not the time from the kill, is bounded below).
+    // The silence is read on the wall clock, the time from the kill on the monotonic one: 2 ms apart at most.
+    expect(summary.silentAtDetectionMs).toBeGreaterThan(summary.deadAfterMs);
+    expect(summary.silentAtDetectionMs).toBeGreaterThanOrEqual(summary.detectionMs - 2);
+    expect(summary.detectionMs).toBeGreaterThan(0);
     expect(summary.promotion.epoch).toBe(1);
     expect(summary.historyEvents).toBe(summary.eventsAtKill);
     expect(summary.promotion.instances).toBeGreaterThan(0);

@@ -30,7 +30,7 @@ export function formatFailover(f: FailoverSummary): string {
         ['events in the log at the kill', number.format(f.eventsAtKill)],
         [
           'kill to "dead" (heartbeats silent)',
-          `${ms(f.detectionMs)} (timeout ${number.format(f.deadAfterMs)} ms after the last beat)`,
+          `${ms(f.detectionMs)} (last beat ${ms(f.silentAtDetectionMs)} before; timeout ${number.format(f.deadAfterMs)} ms)`,
         ],
         ['promotion (sync, claim, hand-over)', ms(p.durationMs)],
         ['  tail applied / fields it changed', `${number.format(p.tailEvents)} / ${number.format(p.fieldsChanged)}`],
