@@ -26,12 +26,16 @@ import type { Comparator, ComparisonLayout, ComparisonResult } from '../ts/compa
 import { calibrationInput } from '../ts/hardware/calibrate.js';
 import { naiveCompare, namedRules, toNamedVectors, typedLoopCompare } from './compare-baselines.js';
 import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
+import { type PairedRatio, pairedRounds } from './paired-rounds.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const FIELDS = Number(process.env.BENCH_FIELDS ?? 32);
 const THREADS = Number(process.env.BENCH_THREADS ?? availableParallelism());
 const TAG = process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : '';
 const caseOptions = benchCaseOptions(3);
+/** Paired rounds of the roofline ratios (see paired-rounds.ts): how many, and seconds per case each. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUND_TIME = 1;
 /** The GPU backends' documented relative deviation bound is far below this (exact masks always). */
 const GPU_BOUND = 1e-12;
 const ROOF_1 = 'roofline: plain sum, 1 thread';
@@ -170,20 +174,39 @@ interface Row {
   samples: number;
 }
 
+/** The roofline ratios of one fleet in paired rounds, for the kernels that ran. */
+function rooflinePairs(cases: Record<string, () => unknown>) {
+  const pair = (ratio: string, baseline: string, subject: string) =>
+    cases[baseline] && cases[subject]
+      ? [{ ratio, baseline: { name: baseline, run: cases[baseline] }, subject: { name: subject, run: cases[subject] } }]
+      : [];
+  return [
+    ...pair('wasm-simd / roofline (1 thread)', ROOF_1, 'wasm-simd'),
+    ...pair(`piscina / roofline (${THREADS} threads)`, ROOF_N, POOLED),
+  ];
+}
+
+interface FleetResult {
+  readonly rows: Row[];
+  readonly paired: PairedRatio[];
+}
+
 const bytesRead = 2 * ROWS * Math.ceil(FIELDS / 4) * 4 * 8;
-async function runFleet(f: Fleet, everything: boolean): Promise<Row[]> {
+async function runFleet(f: Fleet, everything: boolean): Promise<FleetResult> {
   const cases = await casesFor(f, everything);
   const order = Object.keys(cases).sort((x, y) => rank(x) - rank(y));
   for (const name of order) await cases[name]!(); // warm-up, unmeasured
   collectGarbage();
   const summary = await b.suite(f.label, ...order.map((name) => b.add(name, cases[name]!, caseOptions)), b.cycle(), b.complete());
   const results: CaseResult[] = [...summary.results];
+  collectGarbage();
+  const paired = await pairedRounds(f.label, rooflinePairs(cases), ROUNDS, ROUND_TIME);
   if (everything) {
     collectGarbage();
     results.push(await naiveCase(f));
   }
   collectGarbage();
-  return results
+  const rows = results
     .sort((x, y) => rank(x.name) - rank(y.name))
     .map((r) => ({
       fleet: f.label,
@@ -196,10 +219,13 @@ async function runFleet(f: Fleet, everything: boolean): Promise<Row[]> {
       margin: r.details.relativeMarginOfError,
       samples: r.samples,
     }));
+  return { rows, paired };
 }
 
-const healthy = await runFleet(fleet('healthy fleet (1% of instances differ)', 0.01), true);
-const stressed = await runFleet(fleet('stressed fleet (25% of instances differ)', 0.25), false);
+const healthyFleet = await runFleet(fleet('healthy fleet (1% of instances differ)', 0.01), true);
+const stressedFleet = await runFleet(fleet('stressed fleet (25% of instances differ)', 0.25), false);
+const healthy = healthyFleet.rows;
+const stressed = stressedFleet.rows;
 for (const close of closers) await close();
 for (const { comparator } of comparators) comparator.dispose();
 
@@ -230,13 +256,14 @@ const result = {
   bytesReadPerOp: bytesRead,
   cases: [...healthy, ...stressed],
   ratios,
+  pairedRounds: { rounds: ROUNDS, secondsPerCase: ROUND_TIME, healthy: healthyFleet.paired, stressed: stressedFleet.paired },
   notRun,
 };
 writeFileSync(new URL(`../../bench/results/compare${TAG}.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const table = (title: string, rows: readonly Row[], r: ReturnType<typeof ratiosOf>) => [
+const table = (title: string, rows: readonly Row[], r: ReturnType<typeof ratiosOf>, paired: readonly PairedRatio[]) => [
   `## ${title}`,
   '',
   '| case | threads | ms per comparison (mean) | median | fastest sample | GB/s (mean) | ± % | samples |',
@@ -252,6 +279,16 @@ const table = (title: string, rows: readonly Row[], r: ReturnType<typeof ratiosO
     .filter(([, v]) => Number.isFinite(v.mean))
     .map(([k, v]) => `| ${k} | ${fmt(v.mean, 2)} | ${fmt(v.median, 2)} | ${fmt(v.best, 2)} |`),
   '',
+  ...(paired.length === 0
+    ? []
+    : [
+        `Paired rounds: ${ROUNDS} rounds of the two cases alone, ${ROUND_TIME} s each, order swapped each round; a round's ratio is from the two medians.`,
+        '',
+        '| ratio, paired rounds | median of rounds | lowest | highest |',
+        '| --- | ---: | ---: | ---: |',
+        ...paired.map((x) => `| ${x.ratio} | ${fmt(x.median, 2)} | ${fmt(x.lowest, 2)} | ${fmt(x.highest, 2)} |`),
+        '',
+      ]),
 ];
 const md = [
   `# Comparator benchmark (${result.date.slice(0, 10)})`,
@@ -260,8 +297,8 @@ const md = [
   `Fleets: ${fmt(ROWS, 0)} instances x ${FIELDS} float64 fields, row-major; ${fmt(bytesRead / 1e6, 0)} MB read per comparison (both matrices).`,
   "Every backend's answer was checked against the js reference before it was timed (wasm and piscina: bit-exact). Results are written into reused output arrays (`CompareOptions.output`, in the backend's wasm memory where it has one). GB/s = bytes of both matrices / mean time per comparison.",
   '',
-  ...table(healthy[0]?.fleet ?? 'healthy', healthy, ratios.healthy),
-  ...table(stressed[0]?.fleet ?? 'stressed', stressed, ratios.stressed),
+  ...table(healthy[0]?.fleet ?? 'healthy', healthy, ratios.healthy, healthyFleet.paired),
+  ...table(stressed[0]?.fleet ?? 'stressed', stressed, ratios.stressed, stressedFleet.paired),
   ...(notRun.length > 0 ? ['Not run here:', ...notRun.map((n) => `- ${n.backend}: ${n.reason}`), ''] : []),
 ].join('\n');
 writeFileSync(new URL(`../../bench/results/compare${TAG}.md`, import.meta.url), md);
