@@ -54,7 +54,7 @@ fi
 
 if want compare; then
   stage "comparator benchmark, 1M x 32, CPU baselines in the same run"
-  BENCH_TAG=$TAG timeout 240 node --expose-gc --max-old-space-size=16384 dist/bench/compare.bench.js; echo "rc=$?"
+  BENCH_TAG=$TAG timeout 330 node --expose-gc --max-old-space-size=16384 dist/bench/compare.bench.js; echo "rc=$?"
   cp bench/results/compare-"$TAG".* "$OUT"/ 2>/dev/null
 fi
 
