@@ -44,6 +44,16 @@ const INSTANCES = Number(process.env.BENCH_STREAM_INSTANCES ?? 10_000);
 const GROUPS = new Set((process.env.BENCH_STREAM_CASES ?? 'memory,sqlite,transport,redis').split(',').map((g) => g.trim()));
 const TAG = process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : '';
 const WINDOW = 1_000;
+/**
+ * Instances of the untimed warm-up workload each op of the memory and SQLite cases runs first, on
+ * the same log and mirror (BENCH_STREAM_WARM; 0: none). A worker mirror is a fresh thread per op,
+ * and a fresh V8 isolate runs its first tens of thousands of events in the interpreter while the
+ * compiler's threads work beside it: on 2 vCPUs, V8's four helper threads took 500-700 ms of CPU
+ * in a cold op against 160-200 ms in a warm one (per-thread CPU from /proc, 101,000 events). The
+ * primary's code is warm from the ops before. A deployed mirror runs for hours; so both sides are
+ * measured warm, and the plain cases run the same warm-up so the logs match.
+ */
+const WARM_INSTANCES = Number(process.env.BENCH_STREAM_WARM ?? 3_000);
 const SHARDS = 4;
 const ORDER_MODULE = fileURLToPath(new URL('../examples/order.js', import.meta.url));
 const CLI = fileURLToPath(new URL('../ts/cli/main.js', import.meta.url));
@@ -88,17 +98,31 @@ async function primaryOnly(withWorkerMirror: boolean, memory = false): Promise<v
   const mirror = withWorkerMirror
     ? await WorkerMirror.start({ log, fleets, workflows: [{ module: ORDER_MODULE, export: 'order' }], shards: 1 })
     : undefined;
+  if (WARM_INSTANCES > 0) {
+    await runOrderWorkload(primary, clock, { instances: WARM_INSTANCES, idPrefix: 'warm-', window: WINDOW });
+    await primary.whenIdle();
+    await mirror?.whenCaughtUp();
+  }
+  const warmEvents = primary.stats.eventsAppended;
+  const warmMainThreadMs = mirror?.stats().mainThreadMs ?? 0;
+  collectGarbage();
   const t0 = performance.now();
   await runOrderWorkload(primary, clock, { instances: INSTANCES, idPrefix: '', window: WINDOW });
   await primary.whenIdle();
   const primaryMs = performance.now() - t0;
   await mirror?.whenCaughtUp();
   const totalMs = performance.now() - t0;
-  const events = primary.stats.eventsAppended;
+  const events = primary.stats.eventsAppended - warmEvents;
   if (mirror !== undefined) {
     const stats = mirror.stats();
-    if (stats.applied < events) throw new Error(`worker mirror applied ${stats.applied} of ${events} events`);
-    recordOp(memory ? WORKER_MEMORY : WORKER, { events, primaryMs, totalMs, mainThreadMs: stats.mainThreadMs });
+    if (stats.applied < warmEvents + events)
+      throw new Error(`worker mirror applied ${stats.applied} of ${warmEvents + events} events`);
+    recordOp(memory ? WORKER_MEMORY : WORKER, {
+      events,
+      primaryMs,
+      totalMs,
+      mainThreadMs: stats.mainThreadMs - warmMainThreadMs,
+    });
     await mirror.close();
   } else {
     recordOp(memory ? PLAIN_MEMORY : PLAIN, { events, primaryMs, totalMs });
@@ -357,7 +381,7 @@ const md = [
   `# Stream duplication benchmark (${result.date.slice(0, 10)})`,
   '',
   `Machine: ${result.machine.cpu}, ${cores} cores, Node ${result.machine.node}. Command: \`npm run bench:stream\`${selection}.`,
-  `Workload: ${fmt(INSTANCES)} order workflows (${fmt(events)} events), ${fmt(WINDOW)} in flight, on a durable SQLite log (WAL, synchronous=FULL, group commit) unless the case says otherwise. One op = the whole workload until the mirror applied every event; events/s = events / mean time of the ops' timed parts, from the first start to the mirror caught up (opening and closing the log and the mirror are left out: a deployment pays them once; benny's whole-op figure is in the last column).`,
+  `Workload: ${fmt(INSTANCES)} order workflows (${fmt(events)} events), ${fmt(WINDOW)} in flight, on a durable SQLite log (WAL, synchronous=FULL, group commit) unless the case says otherwise. One op = the whole workload until the mirror applied every event; events/s = events / mean time of the ops' timed parts, from the first start to the mirror caught up (opening and closing the log and the mirror are left out: a deployment pays them once; benny's whole-op figure is in the last column). ${WARM_INSTANCES > 0 ? `Each op of the memory and SQLite cases first runs ${fmt(WARM_INSTANCES)} other workflows on the same log and mirror, untimed, so that a fresh worker's code is compiled, as a deployed mirror's is (BENCH_STREAM_WARM=0: cold).` : 'No warm-up (BENCH_STREAM_WARM=0): a fresh worker runs cold in each op.'}`,
   '',
   '| case | events/s (mean) | events/s (median) | spread % | ops | benny: events/s per whole op (open and close included) |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',

@@ -86,6 +86,7 @@ if want stream; then
   fi
   cases=memory,sqlite
   command -v redis-server > /dev/null && cases=memory,sqlite,transport,redis
+  cases=${GPU_STREAM_CASES:-$cases}
   BENCH_STREAM_CASES=$cases BENCH_TAG=$TAG timeout 300 node --expose-gc dist/bench/stream.bench.js; echo "rc=$?"
   cp bench/results/stream-"$TAG".* "$OUT"/ 2>/dev/null
 fi
