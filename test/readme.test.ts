@@ -11,6 +11,20 @@ import { SqliteEventLog } from '../ts/index.js';
 const root = new URL('..', import.meta.url);
 const run = promisify(execFile);
 
+/**
+ * Checks that the README's first `ts` block (containing `marker`, when given) is
+ * `examples/<example>.ts` from its first import on, as a user imports it (from the package, not
+ * from ../ts/index.js).
+ */
+function expectReadmeShows(example: string, marker?: string): void {
+  const readme = readFileSync(new URL('README.md', root), 'utf8');
+  const shown =
+    [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) => marker === undefined || m[1]!.includes(marker))?.[1] ?? '';
+  const file = readFileSync(new URL(`examples/${example}.ts`, root), 'utf8');
+  const body = file.slice(file.indexOf('\nimport ') + 1);
+  expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+}
+
 describe('README', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wfmirror-readme-'));
   const cwd = process.cwd();
@@ -30,11 +44,7 @@ describe('README', () => {
   });
 
   it('shows library code that is examples/readme-order.ts, which compiles (tsc) and runs', async () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const shown = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    const file = readFileSync(new URL('examples/readme-order.ts', root), 'utf8');
-    const body = file.slice(file.indexOf('\nimport ') + 1);
-    expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+    expectReadmeShows('readme-order');
 
     // It writes ./wfmirror.db: run it in a scratch folder (vitest runs this file in a forked process).
     process.chdir(dir);
@@ -51,11 +61,7 @@ describe('README', () => {
   });
 
   it('shows worker-mirror code that is examples/readme-worker-mirror.ts; run from dist/, its shared mirror equals the primary', async () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const shown = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) => m[1]!.includes('WorkerMirror.start'))?.[1] ?? '';
-    const file = readFileSync(new URL('examples/readme-worker-mirror.ts', root), 'utf8');
-    const body = file.slice(file.indexOf('\nimport ') + 1);
-    expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+    expectReadmeShows('readme-worker-mirror', 'WorkerMirror.start');
 
     // Its workers import built JavaScript, so the built example runs (the global setup builds dist/).
     const { stdout } = await run(process.execPath, [fileURLToPath(new URL('dist/examples/readme-worker-mirror.js', root))], {
@@ -65,11 +71,7 @@ describe('README', () => {
   }, 60_000);
 
   it('shows checkpoint code that is examples/readme-checkpoint.ts; its restored mirror ends where the live one does', async () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const shown = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) => m[1]!.includes('MirrorEngine.restore'))?.[1] ?? '';
-    const file = readFileSync(new URL('examples/readme-checkpoint.ts', root), 'utf8');
-    const body = file.slice(file.indexOf('\nimport ') + 1);
-    expect(body.replace("from '../ts/index.js';", "from 'workflow-mirror';")).toBe(shown);
+    expectReadmeShows('readme-checkpoint', 'MirrorEngine.restore');
 
     const lines: unknown[][] = [];
     const log = console.log;

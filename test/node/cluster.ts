@@ -94,25 +94,34 @@ export interface PrimarySpec {
   readonly faults?: readonly string[];
 }
 
-/**
- * The arguments of a `primary-node` process running `spec` against `redisUrl`, its log in `dir`:
- * the tests differ only in the window, pacing and extra flags they give.
- */
-export function primaryNodeArgs(
-  redisUrl: string,
-  dir: string,
-  spec: PrimarySpec,
-  options: { readonly shards: number | string; readonly prefix?: string; readonly extra?: readonly string[] },
-): string[] {
+/** What the tests vary in a node process of either role. */
+interface NodeOptions {
+  readonly shards: number | string;
+  readonly prefix?: string;
+  readonly extra?: readonly string[];
+}
+
+/** The arguments both node roles start with: the role, the broker, the name, the shards. */
+function nodeArgs(role: 'primary-node' | 'mirror-node', redisUrl: string, name: string, options: NodeOptions): string[] {
   return [
-    'primary-node',
+    role,
     '--redis',
     redisUrl,
     ...(options.prefix === undefined ? [] : ['--prefix', options.prefix]),
     '--name',
-    spec.name,
+    name,
     '--shards',
     String(options.shards),
+  ];
+}
+
+/**
+ * The arguments of a `primary-node` process running `spec` against `redisUrl`, its log in `dir`:
+ * the tests differ only in the window, pacing and extra flags they give.
+ */
+export function primaryNodeArgs(redisUrl: string, dir: string, spec: PrimarySpec, options: NodeOptions): string[] {
+  return [
+    ...nodeArgs('primary-node', redisUrl, spec.name, options),
     '--db',
     join(dir, `${spec.name}.db`),
     '--instances',
@@ -126,27 +135,8 @@ export function primaryNodeArgs(
  * The arguments of a `mirror-node` process named `name` against `redisUrl` on the reference
  * backend, writing its summary to `summary`: the tests differ only in the extra flags they give.
  */
-export function mirrorNodeArgs(
-  redisUrl: string,
-  name: string,
-  summary: string,
-  options: { readonly shards: number | string; readonly prefix?: string; readonly extra?: readonly string[] },
-): string[] {
-  return [
-    'mirror-node',
-    '--redis',
-    redisUrl,
-    ...(options.prefix === undefined ? [] : ['--prefix', options.prefix]),
-    '--name',
-    name,
-    '--shards',
-    String(options.shards),
-    '--backend',
-    'js',
-    '--summary',
-    summary,
-    ...(options.extra ?? []),
-  ];
+export function mirrorNodeArgs(redisUrl: string, name: string, summary: string, options: NodeOptions): string[] {
+  return [...nodeArgs('mirror-node', redisUrl, name, options), '--backend', 'js', '--summary', summary, ...(options.extra ?? [])];
 }
 
 /** The states an undisturbed run of `specs` ends with, as a mirror sees them: each workload run in process on a memory log. */
