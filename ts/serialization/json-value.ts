@@ -7,6 +7,7 @@
 import type * as flatbuffers from 'flatbuffers';
 import { Value } from '../generated/wfmirror/fb/value.js';
 import { ValueEncoding } from '../generated/wfmirror/fb/value-encoding.js';
+import { BytesCache } from './bytes-cache.js';
 import { CorruptBufferError } from './errors.js';
 import { createUtf8Vector } from './strings.js';
 import { fieldPosition, slotOf } from './table-access.js';
@@ -39,17 +40,36 @@ export function readJsonValue(value: Value, label: string, maxDepth: number): un
     );
   }
   const data = value.dataArray();
-  const at = fieldPosition(value, VALUE_DATA);
-  if (data === null) throw new CorruptBufferError(`${label}: the Value has no data`, at);
+  if (data === null) throw new CorruptBufferError(`${label}: the Value has no data`, fieldPosition(value, VALUE_DATA));
+  // A cached value was checked under some depth limit; text of up to 64 bytes nests at most 32
+  // deep, so any limit of 32 or more gives it the same verdict.
+  if (data.length > MAX_CACHED_BYTES || maxDepth < MAX_CACHED_BYTES / 2) return parseChecked(data, value, label, maxDepth);
+  cacheMiss.value = value;
+  cacheMiss.label = label;
+  return SMALL_VALUES.get(data, parseOnMiss);
+}
+
+/**
+ * The JSON values of up to 64 bytes, parsed once (bytes-cache.ts): a fleet's activity inputs and
+ * results repeat (`{"reserved":true}`, `{"carrier":"ups"}`), and a parsed value is deeply frozen,
+ * so one object can stand for every copy. 1,024 slots, 64 KiB of keys.
+ */
+const MAX_CACHED_BYTES = 64;
+const SMALL_VALUES = new BytesCache<unknown>(1024, MAX_CACHED_BYTES);
+/** What a miss needs besides the bytes; set just before each lookup (the cache calls back at once). */
+const cacheMiss: { value: Value | undefined; label: string } = { value: undefined, label: '' };
+const parseOnMiss = (data: Uint8Array): unknown => parseChecked(data, cacheMiss.value!, cacheMiss.label, MAX_CACHED_BYTES / 2);
+
+function parseChecked(data: Uint8Array, value: Value, label: string, maxDepth: number): unknown {
   let parsed: unknown;
   try {
     parsed = JSON.parse(strict.decode(data));
   } catch (cause) {
     const why = cause instanceof SyntaxError ? `is not valid JSON (${cause.message})` : 'is not valid UTF-8';
-    throw new CorruptBufferError(`${label} ${why}`, at, { cause });
+    throw new CorruptBufferError(`${label} ${why}`, fieldPosition(value, VALUE_DATA), { cause });
   }
   const problem = freezeChecked(parsed, 0, maxDepth);
-  if (problem !== undefined) throw new CorruptBufferError(`${label}: ${problem}`, at);
+  if (problem !== undefined) throw new CorruptBufferError(`${label}: ${problem}`, fieldPosition(value, VALUE_DATA));
   return parsed;
 }
 

@@ -9,6 +9,7 @@
 import * as flatbuffers from 'flatbuffers';
 import { ROOTS, type RootName, TABLES } from '../generated/schema-descriptors.js';
 import { BufferWalker, type WalkLimits } from './buffer-walker.js';
+import { BytesCache } from './bytes-cache.js';
 import { CorruptBufferError, UnsupportedSchemaVersionError, WrongBufferTypeError } from './errors.js';
 import { SCHEMA_VERSION } from './version.js';
 
@@ -126,7 +127,20 @@ export function trustedRoot(bytes: Uint8Array, root: RootName): flatbuffers.Byte
 // The runtime's ByteBuffer decodes strings with a default TextDecoder, which drops a leading
 // U+FEFF (byte order mark) from every string: an id "\uFEFFx" would come back as "x". Strings
 // are UTF-8 checked by the walk above, so one shared decoder that keeps the BOM is all it needs.
-const EXACT_DECODER = new TextDecoder('utf-8', { ignoreBOM: true });
+const BOM_KEEPING = new TextDecoder('utf-8', { ignoreBOM: true });
+const decodeExact = (bytes: Uint8Array): string => BOM_KEEPING.decode(bytes);
+
+/**
+ * Strings of up to 48 bytes (names, types, fingerprints, most ids) are decoded once and then
+ * served from a cache (bytes-cache.ts): an event's names repeat across a fleet, and a mirror
+ * decodes every event. 4,096 slots, 192 KiB of keys.
+ */
+const SHORT_STRINGS = new BytesCache<string>(4096, 48);
+
+/** What every ByteBuffer made here decodes its strings with (the runtime calls `decode(bytes)`). */
+const EXACT_DECODER = {
+  decode: (bytes: Uint8Array): string => SHORT_STRINGS.get(bytes, decodeExact),
+};
 
 /** The fields a flatbuffers ByteBuffer keeps (private in its typings; the same from 2.x to 25.x). */
 interface ByteBufferFields {

@@ -195,7 +195,11 @@ export class SharedStateMatrix {
     // died mid-write becomes consistent again under the shard's next worker.
     const writing = (Atomics.load(versions, r) + 1) | 1;
     Atomics.store(versions, r, writing);
-    this.#data.set(source.subarray(sourceOffset, sourceOffset + this.stride), r * this.stride);
+    // A plain loop: a row is a dozen values, and subarray() + set() made a view object per call.
+    const data = this.#data;
+    const stride = this.stride;
+    const base = r * stride;
+    for (let i = 0; i < stride; i++) data[base + i] = source[sourceOffset + i]!;
     this.#seqs[r] = seq;
     Atomics.store(versions, r, writing + 1);
   }
