@@ -58,7 +58,7 @@ describe('BytesCache', () => {
 });
 
 /** A Value table holding `json` as its only object. */
-function valueOf(json: string): Value {
+function jsonTable(json: string): Value {
   const builder = new flatbuffers.Builder(64);
   builder.finish(createJsonValue(builder, json));
   return Value.getRootAsValue(new flatbuffers.ByteBuffer(builder.asUint8Array()));
@@ -66,9 +66,9 @@ function valueOf(json: string): Value {
 
 describe('small JSON values', () => {
   test('equal bytes give one frozen value; other bytes another', () => {
-    const a = readJsonValue(valueOf('{"reserved":true}'), 'x', 256);
-    const b = readJsonValue(valueOf('{"reserved":true}'), 'x', 256);
-    const c = readJsonValue(valueOf('{"reserved":false}'), 'x', 256);
+    const a = readJsonValue(jsonTable('{"reserved":true}'), 'x', 256);
+    const b = readJsonValue(jsonTable('{"reserved":true}'), 'x', 256);
+    const c = readJsonValue(jsonTable('{"reserved":false}'), 'x', 256);
     expect(b).toBe(a);
     expect(Object.isFrozen(a)).toBe(true);
     expect(c).toEqual({ reserved: false });
@@ -76,8 +76,8 @@ describe('small JSON values', () => {
 
   test('a bad value is refused every time, with the label of each read', () => {
     for (const label of ['first', 'second']) {
-      expect(() => readJsonValue(valueOf('{"x":1e999}'), label, 256)).toThrow(CorruptBufferError);
-      expect(() => readJsonValue(valueOf('{"x":1e999}'), label, 256)).toThrow(
+      expect(() => readJsonValue(jsonTable('{"x":1e999}'), label, 256)).toThrow(CorruptBufferError);
+      expect(() => readJsonValue(jsonTable('{"x":1e999}'), label, 256)).toThrow(
         new RegExp(`: ${label}: holds a number out of range`),
       );
     }
@@ -85,8 +85,8 @@ describe('small JSON values', () => {
 
   test('a small limit on nesting still applies to a value the cache holds', () => {
     const nested = '[[[[1]]]]';
-    expect(readJsonValue(valueOf(nested), 'x', 256)).toEqual([[[[1]]]]);
-    expect(() => readJsonValue(valueOf(nested), 'x', 3)).toThrow(/nested deeper than 3 levels/);
+    expect(readJsonValue(jsonTable(nested), 'x', 256)).toEqual([[[[1]]]]);
+    expect(() => readJsonValue(jsonTable(nested), 'x', 3)).toThrow(/nested deeper than 3 levels/);
   });
 
   test('decoded events that share a result share the value, and stay equal to what was written', () => {
