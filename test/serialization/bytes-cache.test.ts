@@ -16,17 +16,17 @@ import { createJsonValue, readJsonValue } from '../../ts/serialization/json-valu
 const utf8 = new TextEncoder();
 
 describe('BytesCache', () => {
-  test('decodes a key once and then returns the same value for equal bytes in any buffer', () => {
+  test('decodes a key once, with the arguments given, then returns the same value for equal bytes in any buffer', () => {
     const cache = new BytesCache<{ text: string }>(16, 8);
     let decoded = 0;
-    const decode = (bytes: Uint8Array) => {
+    const decode = (bytes: Uint8Array, prefix: string, times: number) => {
       decoded++;
-      return { text: new TextDecoder().decode(bytes) };
+      return { text: prefix + new TextDecoder().decode(bytes).repeat(times) };
     };
-    const first = cache.get(utf8.encode('charge'), decode);
-    const again = cache.get(new Uint8Array([0, ...utf8.encode('charge'), 0]).subarray(1, 7), decode);
+    const first = cache.get(utf8.encode('charge'), decode, '>', 2);
+    const again = cache.get(new Uint8Array([0, ...utf8.encode('charge'), 0]).subarray(1, 7), decode, '?', 3);
     expect(again).toBe(first);
-    expect(first.text).toBe('charge');
+    expect(first.text).toBe('>chargecharge');
     expect(decoded).toBe(1);
     expect([cache.hits, cache.misses]).toEqual([1, 1]);
   });
@@ -34,7 +34,8 @@ describe('BytesCache', () => {
   test('never serves a slot to other bytes: with one slot every new key evicts the last', () => {
     const cache = new BytesCache<string>(1, 8);
     const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    for (const word of ['ab', 'ba', 'abc', 'ab', '', 'ab', 'ab']) expect(cache.get(utf8.encode(word), decode)).toBe(word);
+    for (const word of ['ab', 'ba', 'abc', 'ab', '', 'ab', 'ab'])
+      expect(cache.get(utf8.encode(word), decode, undefined, undefined)).toBe(word);
     expect([cache.hits, cache.misses]).toEqual([1, 6]);
   });
 
@@ -42,14 +43,14 @@ describe('BytesCache', () => {
     const cache = new BytesCache<number>(8, 4);
     let calls = 0;
     const count = () => ++calls;
-    cache.get(utf8.encode('12345'), count);
-    cache.get(utf8.encode('12345'), count);
+    cache.get(utf8.encode('12345'), count, undefined, undefined);
+    cache.get(utf8.encode('12345'), count, undefined, undefined);
     expect(calls).toBe(2);
     const refuse = () => {
       throw new Error('bad');
     };
-    expect(() => cache.get(utf8.encode('bad'), refuse)).toThrow('bad');
-    expect(cache.get(utf8.encode('bad'), count)).toBe(3);
+    expect(() => cache.get(utf8.encode('bad'), refuse, undefined, undefined)).toThrow('bad');
+    expect(cache.get(utf8.encode('bad'), count, undefined, undefined)).toBe(3);
   });
 
   test('refuses a slot count that is not a power of two', () => {

@@ -43,10 +43,8 @@ export function readJsonValue(value: Value, label: string, maxDepth: number): un
   if (data === null) throw new CorruptBufferError(`${label}: the Value has no data`, fieldPosition(value, VALUE_DATA));
   // A cached value was checked under some depth limit; text of up to 64 bytes nests at most 32
   // deep, so any limit of 32 or more gives it the same verdict.
-  if (data.length > MAX_CACHED_BYTES || maxDepth < MAX_CACHED_BYTES / 2) return parseChecked(data, value, label, maxDepth);
-  cacheMiss.value = value;
-  cacheMiss.label = label;
-  return SMALL_VALUES.get(data, parseOnMiss);
+  if (data.length > MAX_CACHED_BYTES || maxDepth < CACHED_DEPTH) return parseChecked(data, value, label, maxDepth);
+  return SMALL_VALUES.get(data, parseChecked, value, label);
 }
 
 /**
@@ -56,11 +54,11 @@ export function readJsonValue(value: Value, label: string, maxDepth: number): un
  */
 const MAX_CACHED_BYTES = 64;
 const SMALL_VALUES = new BytesCache<unknown>(1024, MAX_CACHED_BYTES);
-/** What a miss needs besides the bytes; set just before each lookup (the cache calls back at once). */
-const cacheMiss: { value: Value | undefined; label: string } = { value: undefined, label: '' };
-const parseOnMiss = (data: Uint8Array): unknown => parseChecked(data, cacheMiss.value!, cacheMiss.label, MAX_CACHED_BYTES / 2);
+/** The deepest nesting 64 bytes of JSON text can hold: every limit from here up judges them alike. */
+const CACHED_DEPTH = MAX_CACHED_BYTES / 2;
 
-function parseChecked(data: Uint8Array, value: Value, label: string, maxDepth: number): unknown {
+/** Parses and checks `data` (the bytes of `value`); the default limit is the cache's (see above). */
+function parseChecked(data: Uint8Array, value: Value, label: string, maxDepth = CACHED_DEPTH): unknown {
   let parsed: unknown;
   try {
     parsed = JSON.parse(strict.decode(data));

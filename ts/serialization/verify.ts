@@ -139,7 +139,7 @@ const SHORT_STRINGS = new BytesCache<string>(4096, 48);
 
 /** What every ByteBuffer made here decodes its strings with (the runtime calls `decode(bytes)`). */
 const EXACT_DECODER = {
-  decode: (bytes: Uint8Array): string => SHORT_STRINGS.get(bytes, decodeExact),
+  decode: (bytes: Uint8Array): string => SHORT_STRINGS.get(bytes, decodeExact, undefined, undefined),
 };
 
 /** The fields a flatbuffers ByteBuffer keeps (private in its typings; the same from 2.x to 25.x). */
