@@ -25,7 +25,9 @@ import { median } from '../ts/benchmark/sampling.js';
 import {
   FleetRegistry,
   type HistoryEvent,
+  InProcessTee,
   MemoryEventLog,
+  MirrorEngine,
   PrimaryEngine,
   PrimaryNode,
   RedisEventPublisher,
@@ -91,20 +93,41 @@ function measuredFrom(name: string, maxTime: number): { minSamples: number; maxT
 /** What one op of {@link primaryOnly} measured. */
 type PrimaryOp = (typeof last)[string];
 
-/**
- * One op on a fresh log: the warm-up workload, then the timed one. `neighbour` starts a process
- * beside the timed part (the control of the paired rounds below), stopped when it ends.
- */
-async function primaryOnly(withWorkerMirror: boolean, memory = false, neighbour?: () => ChildProcess): Promise<PrimaryOp> {
+/** What runs beside the primary in one op. */
+interface OpSetup {
+  /** The memory log instead of the durable SQLite log. */
+  readonly memory?: boolean;
+  /** The worker-thread mirror, one shard; `niceness` is its WorkerMirror option. */
+  readonly worker?: { readonly niceness?: number };
+  /** An in-process MirrorEngine on the main thread, fed at commit (WorkflowMirror's default). */
+  readonly inProcess?: boolean;
+  /** A process started beside the timed part (the control of the paired rounds), stopped when it ends. */
+  readonly neighbour?: () => ChildProcess;
+}
+
+/** One op on a fresh log: the warm-up workload, then the timed one. */
+async function primaryOnly(setup: OpSetup = {}): Promise<PrimaryOp> {
+  const { memory = false, worker, inProcess = false, neighbour } = setup;
   const log: SqliteEventLog | MemoryEventLog = memory
     ? new MemoryEventLog()
     : SqliteEventLog.open({ path: nextPath(), groupCommit: { maxBatch: 1000 } });
   const fleets = new FleetRegistry([order]);
   const clock = new VirtualClock(0);
   const primary = new PrimaryEngine({ log, fleets, activities: simulatedOrderActivities(), clock });
-  const mirror = withWorkerMirror
-    ? await WorkerMirror.start({ log, fleets, workflows: [{ module: ORDER_MODULE, export: 'order' }], shards: 1 })
-    : undefined;
+  if (inProcess) {
+    const twin = new MirrorEngine({ fleets });
+    new InProcessTee(log, [(events) => twin.apply(events)]);
+  }
+  const mirror =
+    worker === undefined
+      ? undefined
+      : await WorkerMirror.start({
+          log,
+          fleets,
+          workflows: [{ module: ORDER_MODULE, export: 'order' }],
+          shards: 1,
+          ...(worker.niceness === undefined ? {} : { niceness: worker.niceness }),
+        });
   if (WARM_INSTANCES > 0) {
     await runOrderWorkload(primary, clock, { instances: WARM_INSTANCES, idPrefix: 'warm-', window: WINDOW });
     await primary.whenIdle();
@@ -119,6 +142,7 @@ async function primaryOnly(withWorkerMirror: boolean, memory = false, neighbour?
   await primary.whenIdle();
   const primaryMs = performance.now() - t0;
   await mirror?.whenCaughtUp();
+  // The in-process mirror applied each batch at its commit: nothing is left to wait for.
   const totalMs = performance.now() - t0;
   running?.kill('SIGKILL');
   const events = primary.stats.eventsAppended - warmEvents;
@@ -136,7 +160,7 @@ async function primaryOnly(withWorkerMirror: boolean, memory = false, neighbour?
 
 /** The cases of the main suite: one op each, recorded under the case's name. */
 const recordedCase = (name: string, withWorkerMirror: boolean, memory: boolean) => async (): Promise<void> => {
-  recordOp(name, await primaryOnly(withWorkerMirror, memory));
+  recordOp(name, await primaryOnly({ memory, ...(withWorkerMirror ? { worker: {} } : {}) }));
 };
 
 // ---- Paired rounds: the worker mirror's cost, and what any busy neighbour costs here ----
@@ -170,6 +194,8 @@ async function started(child: ChildProcess): Promise<ChildProcess> {
 
 /** BENCH_STREAM_ROUNDS (default 9): rounds of the paired comparison; 0 leaves it out. */
 const ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 9);
+/** The niceness the paired rounds give the worker mirror's thread in their low-priority op. */
+const LOW_PRIORITY = 19;
 
 /** One paired measure: the median over rounds of (primary alone time / time of the other op). */
 interface PairedCost {
@@ -182,22 +208,27 @@ interface PairedCost {
 }
 
 /**
- * Rounds of three ops each, in an order that rotates every round: the primary alone, with the
- * worker mirror, and alone beside the idle-priority busy loop. Each op's timed part is compared
- * with the plain op of its own round, a few seconds apart, so that a slow minute of this shared
- * VM (its timings are bimodal) moves both sides of a ratio; the main suite's table times each case
- * in one block of ops and cannot do that.
+ * Rounds of five ops each, in an order that rotates every round: the primary alone; with the
+ * worker mirror; with the worker mirror at niceness 19; with an in-process mirror on the main
+ * thread (what WorkflowMirror runs by default); and alone beside the idle-priority busy loop.
+ * Each op's timed part is compared with the plain op of its own round, seconds apart, so that a
+ * slow minute of this shared VM (its timings swing by a third from one run to the next) moves
+ * both sides of a ratio; the main suite's table times each case in one block of ops and cannot.
  */
 async function pairedCosts(memory: boolean): Promise<PairedCost[]> {
   const withLoop = canRunIdleLoop();
-  const kinds = ['plain', 'worker', ...(withLoop ? ['loop'] : [])] as const;
-  const times: Record<string, number[]> = { plain: [], worker: [], loop: [] };
+  const setups: Record<string, OpSetup> = {
+    plain: { memory },
+    worker: { memory, worker: {} },
+    low: { memory, worker: { niceness: LOW_PRIORITY } },
+    inProcess: { memory, inProcess: true },
+    ...(withLoop ? { loop: { memory, neighbour: idleBusyLoop } } : {}),
+  };
+  const kinds = Object.keys(setups);
+  const times: Record<string, number[]> = Object.fromEntries(kinds.map((kind) => [kind, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const sequence = kinds.map((_, i) => kinds[(i + round) % kinds.length]!);
-    for (const kind of sequence) {
-      const measured = await primaryOnly(kind === 'worker', memory, kind === 'loop' ? idleBusyLoop : undefined);
-      times[kind]!.push(measured.totalMs);
-    }
+    for (const kind of sequence) times[kind]!.push((await primaryOnly(setups[kind])).totalMs);
   }
   const log = memory ? 'memory log' : 'SQLite log';
   const cost = (measure: string, kind: string): PairedCost => {
@@ -206,6 +237,8 @@ async function pairedCosts(memory: boolean): Promise<PairedCost[]> {
   };
   return [
     cost(`worker-thread mirror, ${log}: primary events/s lost`, 'worker'),
+    cost(`worker-thread mirror at niceness ${LOW_PRIORITY}, ${log}: primary events/s lost`, 'low'),
+    cost(`in-process mirror on the main thread (no worker), ${log}: primary events/s lost`, 'inProcess'),
     ...(withLoop
       ? [cost(`control: a busy loop at idle priority in another process, ${log}: primary events/s lost`, 'loop')]
       : []),
@@ -511,13 +544,13 @@ const md = [
   ...(paired.length === 0
     ? []
     : [
-        `Paired rounds (${ROUNDS}): each round runs one op of the primary alone, one with the worker-thread mirror and one alone beside a busy loop at idle priority in another process (\`chrt --idle 0\`), in an order that rotates every round; each op is compared with the plain op of its own round, and the figure is the median over rounds. The busy loop is the control: it only takes CPU time no thread here asks for, so what it costs is what a second busy core costs this primary, whatever the busy thread does.`,
+        `Paired rounds (${ROUNDS}): each round runs one op of the primary alone, one with the worker-thread mirror, one with the worker-thread mirror at niceness ${LOW_PRIORITY} (\`WorkerMirror\` option \`niceness\`), one with an in-process mirror on the main thread (WorkflowMirror's default) and one alone beside a busy loop at idle priority in another process (\`chrt --idle 0\`), in an order that rotates every round; each op is compared with the plain op of its own round, and the figure is the median over rounds. The busy loop is the control: it only takes CPU time no thread here asks for, so what it costs is what a busy core costs this primary when nothing else is shared with it (no memory, no caches the primary's process uses, no wake-ups).`,
         '',
         '| measure (paired rounds) | median | range | target |',
         '| --- | ---: | ---: | ---: |',
         ...paired.map(
           (p) =>
-            `| ${p.measure} | ${pct(p.cost)} | ${pct(p.lowest)} to ${pct(p.highest)} | ${p.measure.startsWith('control') ? '' : '<= 10%'} |`,
+            `| ${p.measure} | ${pct(p.cost)} | ${pct(p.lowest)} to ${pct(p.highest)} | ${p.measure.startsWith('worker-thread mirror,') ? '<= 10%' : ''} |`,
         ),
         '',
       ]),

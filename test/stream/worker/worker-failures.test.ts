@@ -149,7 +149,16 @@ describe('WorkerMirror: options and lifecycle', () => {
   it('refuses options that cannot work, before starting anything', async () => {
     const { log, fleets } = fragilePair();
     const base = { log, fleets, workflows: [{ module: FRAGILE_MODULE, export: 'fragile' }] };
-    for (const bad of [{ shards: 0 }, { shards: 1.5 }, { ringBytes: 1000 }, { ringBytes: 512 }, { catchUpChunk: 0 }]) {
+    for (const bad of [
+      { shards: 0 },
+      { shards: 1.5 },
+      { ringBytes: 1000 },
+      { ringBytes: 512 },
+      { catchUpChunk: 0 },
+      { niceness: -1 },
+      { niceness: 20 },
+      { niceness: 2.5 },
+    ]) {
       await expect(WorkerMirror.start({ ...base, ...bad })).rejects.toBeInstanceOf(InvalidWorkerMirrorOptionsError);
     }
     await expect(WorkerMirror.start({ ...base, workflows: [{ module: './relative.mjs' }] })).rejects.toMatchObject({

@@ -7,7 +7,7 @@
  * definitions come from the built example module, on both threads, so that the primary and the
  * workers run the same code (and compute the same fingerprint).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -260,5 +260,46 @@ describe('WorkerMirror: findings reach the main thread', () => {
     expect(findings[0]!.versionSkew).toBe(!mirror.definitions.find((d) => d.name === 'order')!.matchesPrimary);
     expect(findings[0]!.detail).toMatch(/charge|reserve/);
     expect(mirror.stats().shards[mirror.shardOf(target)]!.nonDeterminism).toBe(1);
+  });
+});
+
+/** Nice value of every thread of this process, from /proc (field 19 of a thread's stat line). */
+function threadNiceness(): Map<string, number> {
+  const nice = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    nice.set(tid, Number(fields[16]));
+  }
+  return nice;
+}
+
+describe('WorkerMirror: the priority of the worker threads', () => {
+  it.skipIf(process.platform !== 'linux')(
+    'niceness lowers each worker thread, and only those: the primary keeps its priority, the mirror stays exact (Linux: per-thread nice values)',
+    async () => {
+      const before = threadNiceness();
+      const { fleet, mirror, reference } = await run({ shards: 2, instances: 40, extra: { niceness: 15 } });
+      const after = threadNiceness();
+      const lowered = [...after].filter(([tid, nice]) => nice === 15 && !before.has(tid));
+      // One thread per shard, and nothing else, least of all the main thread.
+      expect(lowered).toHaveLength(2);
+      const inherited = before.get(String(process.pid));
+      expect(after.get(String(process.pid))).toBe(inherited);
+      const others = [...after].filter(([, nice]) => nice !== 15).map(([, nice]) => nice);
+      expect(new Set(others)).toEqual(new Set([inherited]));
+      expect(mirror.stats().shards.map((s) => s.niceness)).toEqual([15, 15]);
+      const shared = mirror.matrix('order');
+      const rows = fleet.index.size;
+      const stride = fleet.compiled.layout.stride;
+      expect(bytesOf(shared.data, rows, stride).equals(bytesOf(fleet.mirror.data, rows, stride))).toBe(true);
+      expect(mirror.stats().applied).toBe(reference.stats.applied);
+    },
+  );
+
+  it('without the option the workers keep the inherited priority and say so (null)', async () => {
+    const { mirror } = await run({ shards: 1, instances: 5 });
+    expect(mirror.stats().shards.map((s) => s.niceness)).toEqual([null]);
   });
 });

@@ -26,6 +26,8 @@ export interface ShardWorkerData {
   /** Resolved to URL strings by the main thread. */
   readonly workflows: readonly { readonly module: string; readonly export: string }[];
   readonly guardDeterminism: boolean;
+  /** The nice value the worker gives its own thread (Linux only), or undefined to keep the inherited one. */
+  readonly niceness: number | undefined;
 }
 
 /** A non-determinism finding of a worker's mirror (the in-process finding, without the instance object). */
@@ -50,7 +52,12 @@ export interface WorkerUnappliedEvent {
 
 /** What a worker posts. */
 export type ShardWorkerMessage =
-  | { readonly type: 'ready'; readonly workflows: readonly { readonly name: string; readonly fingerprint: string }[] }
+  | {
+      readonly type: 'ready';
+      readonly workflows: readonly { readonly name: string; readonly fingerprint: string }[];
+      /** The thread's nice value as the worker read it back after setting it; null where none was asked for or it cannot be set per thread. */
+      readonly niceness: number | null;
+    }
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'non-determinism'; readonly finding: WorkerNonDeterminismFinding }
   | { readonly type: 'unapplied'; readonly unapplied: WorkerUnappliedEvent }

@@ -36,6 +36,8 @@ export class ShardRunner {
   readonly worker: Worker;
   /** Resolves with the worker's definitions once it is ready; rejects with MirrorWorkerStartError. */
   readonly ready: Promise<ShardReady>;
+  /** The worker thread's nice value once it is ready (null: left as inherited, or not Linux). */
+  niceness: number | null = null;
   /** Set when the worker died while mirroring. */
   failure: MirrorWorkerDiedError | undefined;
   readonly #exited: Promise<number>;
@@ -66,6 +68,7 @@ export class ShardRunner {
       switch (message.type) {
         case 'ready':
           isReady = true;
+          this.niceness = message.niceness;
           settleReady.resolve(message.workflows);
           return;
         case 'start-failed':

@@ -11,6 +11,7 @@
  * mirroring is fatal: it is posted (`failed`) and rethrown, the thread exits with code 1, and the
  * main thread reports MirrorWorkerDiedError (the events are in the log; a restart replays them).
  */
+import { getPriority, setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { WorkflowMirrorError } from '../../base-error.js';
 import type { AnyWorkflowDefinition } from '../../workflow/define.js';
@@ -55,8 +56,27 @@ async function loadDefinitions(modules: ShardWorkerData['workflows']): Promise<A
   return definitions;
 }
 
+/**
+ * Gives this thread the nice value asked for and returns what it reads back, or null. Only on
+ * Linux, where a nice value belongs to one thread: `setPriority(0, n)` there changes the calling
+ * thread alone (the primary's threads keep theirs). Elsewhere the same call would change the whole
+ * process, the primary included, so nothing is done. A value below the inherited one needs
+ * privileges (CAP_SYS_NICE); without them the thread keeps what it has, and the value read back
+ * says so: a tuning knob that cannot be applied is no reason to run without a mirror.
+ */
+function lowerPriority(niceness: number | undefined): number | null {
+  if (niceness === undefined || process.platform !== 'linux') return null;
+  try {
+    setPriority(0, niceness);
+  } catch {
+    // EACCES: see above.
+  }
+  return getPriority(0);
+}
+
 async function start(data: ShardWorkerData): Promise<{ mirror: ShardMirror; ring: EventRing } | undefined> {
   try {
+    const niceness = lowerPriority(data.niceness);
     const definitions = await loadDefinitions(data.workflows);
     const mirror = new ShardMirror({
       shard: data.shard,
@@ -67,7 +87,7 @@ async function start(data: ShardWorkerData): Promise<{ mirror: ShardMirror; ring
       post,
     });
     const ring = EventRing.attach(data.ring);
-    post({ type: 'ready', workflows: mirror.workflows() });
+    post({ type: 'ready', workflows: mirror.workflows(), niceness });
     return { mirror, ring };
   } catch (error) {
     post({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });

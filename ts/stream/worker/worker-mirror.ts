@@ -75,6 +75,14 @@ export interface WorkerMirrorOptions {
   readonly maxRows?: number;
   /** Events per readRange while catching up from the log. Default 2,000. */
   readonly catchUpChunk?: number;
+  /**
+   * Linux nice value of each shard worker's thread, 0 to 19 (higher: the scheduler favours the
+   * primary's threads more). Default: inherited (normally 0). A mirror at low priority takes
+   * less from a primary whose threads need the same cores, and falls behind instead when the
+   * cores are saturated (its lag shows in `stats()`; a ring that fills is caught up from the
+   * log). Ignored on other platforms, where a nice value is the whole process's.
+   */
+  readonly niceness?: number;
   /** Make Date.now / Math.random throw inside the workers' handlers. Default true. */
   readonly guardDeterminism?: boolean;
   /** A worker's mirror found non-determinism (raise it as an anomaly: cause non-determinism, or version-skew). */
@@ -128,6 +136,8 @@ export interface WorkerShardStats {
   /** Instances mirrored without a shared row (their matrix was full). */
   readonly unpublished: number;
   readonly restarts: number;
+  /** The worker thread's nice value as it read it back; null when `niceness` was not given or not applied (not Linux). */
+  readonly niceness: number | null;
 }
 
 /** Counters of a WorkerMirror. */
@@ -284,6 +294,7 @@ export class WorkerMirror {
         unapplied: progress.unapplied,
         unpublished: progress.unpublished,
         restarts: this.#restarts[runner.shard]!,
+        niceness: runner.niceness,
       };
     });
     const sum = (pick: (s: WorkerShardStats) => number) => shards.reduce((total, s) => total + pick(s), 0);
@@ -352,6 +363,7 @@ export class WorkerMirror {
         matrices: [...this.#matrices.values()].map((matrix) => matrix.handle),
         workflows: this.#modules,
         guardDeterminism: this.#options.guardDeterminism ?? true,
+        niceness: this.#options.niceness,
       },
       feeder: {
         log: this.#options.log,
@@ -476,6 +488,10 @@ function checkOptions(options: WorkerMirrorOptions, shards: number, ringBytes: n
   }
   if (!Number.isSafeInteger(chunk) || chunk < 1) {
     throw new InvalidWorkerMirrorOptionsError(`catchUpChunk must be a positive integer, got ${String(chunk)}`);
+  }
+  const { niceness } = options;
+  if (niceness !== undefined && (!Number.isSafeInteger(niceness) || niceness < 0 || niceness > 19)) {
+    throw new InvalidWorkerMirrorOptionsError(`niceness must be an integer from 0 to 19, got ${String(niceness)}`);
   }
   if (options.workflows.length === 0) throw new InvalidWorkerMirrorOptionsError('workflows: name at least one module');
 }
