@@ -159,8 +159,8 @@ async function primaryOnly(setup: OpSetup = {}): Promise<PrimaryOp> {
 }
 
 /** The cases of the main suite: one op each, recorded under the case's name. */
-const recordedCase = (name: string, withWorkerMirror: boolean, memory: boolean) => async (): Promise<void> => {
-  recordOp(name, await primaryOnly({ memory, ...(withWorkerMirror ? { worker: {} } : {}) }));
+const recordedCase = (name: string, setup: OpSetup) => async (): Promise<void> => {
+  recordOp(name, await primaryOnly(setup));
 };
 
 // ---- Paired rounds: the worker mirror's cost, and what any busy neighbour costs here ----
@@ -405,10 +405,10 @@ const REDIS = `primary node + mirror node in another process, through Redis Stre
 const TRANSPORT = `Redis Streams path alone: durable batches published, consumed and applied by the mirror node (${SHARDS} shards)`;
 const cases: Record<string, () => Promise<void>> = {
   ...(GROUPS.has('memory') && {
-    [PLAIN_MEMORY]: recordedCase(PLAIN_MEMORY, false, true),
-    [WORKER_MEMORY]: recordedCase(WORKER_MEMORY, true, true),
+    [PLAIN_MEMORY]: recordedCase(PLAIN_MEMORY, { memory: true }),
+    [WORKER_MEMORY]: recordedCase(WORKER_MEMORY, { memory: true, worker: {} }),
   }),
-  ...(GROUPS.has('sqlite') && { [PLAIN]: recordedCase(PLAIN, false, false), [WORKER]: recordedCase(WORKER, true, false) }),
+  ...(GROUPS.has('sqlite') && { [PLAIN]: recordedCase(PLAIN, {}), [WORKER]: recordedCase(WORKER, { worker: {} }) }),
   ...(GROUPS.has('redis') && { [REDIS]: throughRedis }),
 };
 const results: CaseResult[] = [];
