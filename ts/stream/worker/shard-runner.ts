@@ -42,6 +42,8 @@ export class ShardRunner {
   failure: MirrorWorkerDiedError | undefined;
   readonly #exited: Promise<number>;
   #closing = false;
+  /** Findings (non-determinism, unapplied events) received from the worker, to set against its counters. */
+  #findingsReceived = 0;
   #lastWords: string | undefined;
   #crash: unknown;
 
@@ -75,9 +77,11 @@ export class ShardRunner {
           settleReady.reject(new MirrorWorkerStartError(options.shard, message.message));
           return;
         case 'non-determinism':
+          this.#findingsReceived++;
           options.onNonDeterminism(message.finding);
           return;
         case 'unapplied':
+          this.#findingsReceived++;
           options.onUnapplied(message.unapplied);
           return;
         case 'failed':
@@ -120,8 +124,23 @@ export class ShardRunner {
   }
 
   /** True when everything written has been processed and the feeder is live. */
-  get caughtUp(): boolean {
+  get processedAll(): boolean {
     return !this.feeder.spilling && ((this.feeder.messagesWritten - this.status.messages) | 0) === 0;
+  }
+
+  /**
+   * Findings the worker counted in its published progress that have not reached the main thread
+   * yet. The worker posts each one while it applies, before it publishes the counters, but a
+   * posted message arrives in a later event-loop turn than the shared memory it raced.
+   */
+  get findingsInFlight(): number {
+    const progress = this.status.progress();
+    return progress.nonDeterminism + progress.unapplied - this.#findingsReceived;
+  }
+
+  /** Everything written processed, the feeder live, and every finding delivered. */
+  get caughtUp(): boolean {
+    return this.processedAll && this.findingsInFlight === 0;
   }
 
   /**

@@ -245,7 +245,8 @@ export class WorkerMirror {
 
   /**
    * Resolves once every shard has applied every event the log delivered so far (and no shard is
-   * still catching up from the log).
+   * still catching up from the log), and every finding those events raised has been handed to
+   * `onNonDeterminism` / `onUnapplied`.
    * @throws MirrorWorkerDiedError when a shard's worker is dead; MirrorFeedError when a shard
    *   cannot be fed; WorkerMirrorClosedError after close.
    */
@@ -266,6 +267,7 @@ export class WorkerMirror {
       }
       if (waitedOn === undefined) return;
       if (waitedOn.feeder.spilling) await Promise.race([waitedOn.feeder.whenLive(), delay(PROGRESS_SLICE_MS)]);
+      else if (waitedOn.processedAll) await nextTurn(); // only findings in flight: the port delivers them
       else await waitedOn.status.waitForProgress(waitedOn.status.messages, PROGRESS_SLICE_MS);
     }
   }
@@ -477,6 +479,11 @@ export class WorkerMirror {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** After the event loop's next poll, where messages from workers are delivered. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function checkOptions(options: WorkerMirrorOptions, shards: number, ringBytes: number, chunk: number): void {
