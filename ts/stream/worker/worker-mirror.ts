@@ -266,8 +266,9 @@ export class WorkerMirror {
         }
       }
       if (waitedOn === undefined) return;
+      // Everything processed and only findings in flight: the worker's port delivers them next turn.
       if (waitedOn.feeder.spilling) await Promise.race([waitedOn.feeder.whenLive(), delay(PROGRESS_SLICE_MS)]);
-      else if (waitedOn.processedAll) await nextTurn(); // only findings in flight: the port delivers them
+      else if (waitedOn.processedAll) await nextTurn();
       else await waitedOn.status.waitForProgress(waitedOn.status.messages, PROGRESS_SLICE_MS);
     }
   }
