@@ -151,6 +151,9 @@ async function iteration(seed: number): Promise<{ fencedLines: number; stopped: 
     child.kill(stopped ? 'SIGSTOP' : 'SIGKILL');
     if (!stopped) await exited;
 
+    // Opening the effects store takes a lock, so a child stopped inside its write would make the
+    // open fail (SQLITE_BUSY after the busy timeout): let it get out of that write first.
+    if (stopped) await stopOutsideWrites(child, [effectsPath]);
     service = transferService(effectsPath, random, 2);
     const options = { log, mirror, fleets, activities: service.activities, clock: new SystemClock(), expectedEpoch: 0 };
     let report: PromotionReport | undefined;

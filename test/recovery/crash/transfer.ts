@@ -82,8 +82,8 @@ export interface TransferService {
 /** The effects store at `path` and the activities that use it; each call waits up to `maxDelayMs` first. */
 export function transferService(path: string, random: () => number, maxDelayMs: number): TransferService {
   const db = new Database(path);
+  db.pragma('busy_timeout = 5000'); // before anything that takes a lock
   db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
   db.exec(
     'CREATE TABLE IF NOT EXISTS effects (key TEXT PRIMARY KEY, activity TEXT NOT NULL, amount REAL NOT NULL, calls INTEGER NOT NULL)',
   );
