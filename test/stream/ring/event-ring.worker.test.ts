@@ -72,4 +72,26 @@ describe('EventRing across a worker thread', () => {
     expect(out.every((record, i) => Buffer.from(record).equals(Buffer.from(records[i]!)))).toBe(true);
     expect(waits).toBeGreaterThan(0);
   });
+
+  it('a reader blocked without a timeout sees a close whose wake-up it missed', async () => {
+    // close() changes no counter, so a reader that went to sleep just after its last check would
+    // not be woken by close's notify. Reproduced without the race: the flag is set with no notify.
+    const watcher = new Worker(new URL('./close-watch-worker.mjs', import.meta.url));
+    try {
+      const ring = EventRing.create(64);
+      const control = new Int32Array(ring.buffer, 0, 64);
+      const CONSUMER_WAITING = 33;
+      const CLOSED = 34;
+      const ended = new Promise((resolve, reject) => {
+        watcher.once('message', resolve);
+        watcher.once('error', reject);
+      });
+      watcher.postMessage({ ring: ring.buffer });
+      while (Atomics.load(control, CONSUMER_WAITING) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      Atomics.store(control, CLOSED, 1);
+      expect(await ended).toBe('ended');
+    } finally {
+      await watcher.terminate();
+    }
+  });
 });

@@ -54,6 +54,15 @@ export const MAX_RING_CAPACITY = 1 << 30;
 /** How long one asynchronous wait lasts before the condition is checked again (ms). */
 const WAIT_SLICE_MS = 100;
 
+/**
+ * How long one blocking wait lasts before the condition is checked again (ms). `close()` and
+ * `abort()` change no counter, so their notify reaches only a side already asleep: one that
+ * checked `ended` just before the close and went to sleep just after would sleep on an unchanged
+ * counter for good (a worker hung this way once in CI, under load). Waking now and then bounds
+ * that to one slice; records and room still wake a sleeper at once through the counters.
+ */
+const BLOCKING_SLICE_MS = 50;
+
 /** A record's payload: one byte array, or several written back to back as one record. */
 export type RingRecord = Uint8Array | readonly Uint8Array[];
 
@@ -252,7 +261,7 @@ export class EventRing {
       Atomics.store(control, PRODUCER_WAITING, 1);
       const tail = Atomics.load(control, TAIL);
       if (this.capacity - ((Atomics.load(control, HEAD) - tail) >>> 0) < need && Atomics.load(control, ABORTED) === 0) {
-        Atomics.wait(control, TAIL, tail, left);
+        Atomics.wait(control, TAIL, tail, Math.min(left, BLOCKING_SLICE_MS));
       }
       Atomics.store(control, PRODUCER_WAITING, 0);
     }
@@ -334,7 +343,8 @@ export class EventRing {
       Atomics.store(control, CONSUMER_WAITING, 1);
       // Wait on the very head compared: a write after the comparison makes the wait return at once.
       const head = Atomics.load(control, HEAD);
-      if (head === Atomics.load(control, TAIL) && !this.ended) Atomics.wait(control, HEAD, head, left);
+      if (head === Atomics.load(control, TAIL) && !this.ended)
+        Atomics.wait(control, HEAD, head, Math.min(left, BLOCKING_SLICE_MS));
       Atomics.store(control, CONSUMER_WAITING, 0);
     }
   }
