@@ -44,6 +44,7 @@ export {
   HandlerError,
   InstanceNotRunningError,
   InstanceStalledError,
+  InstanceStillRunningError,
   MissingActivityImplementationError,
   UnknownInstanceError,
   UnknownWorkflowError,

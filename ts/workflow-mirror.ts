@@ -114,6 +114,16 @@ export interface WorkflowMirrorOptions {
    * that is within `horizonMs` of the pair's clock. Sizes are estimated from the payloads' JSON.
    */
   readonly history?: Omit<HistoryForecasterOptions, 'clock' | 'onReport' | 'sink' | 'onError'>;
+  /**
+   * Memory for long runs. By default every instance stays in memory after it closes (what-if,
+   * predict and diagnosis can still read it), so a pair that runs for days grows without bound
+   * (about 1 KB per instance: bench/results/retention.md). With `closed: n`, only the newest `n`
+   * closed (completed or failed) instances are kept: an older one is compared one last time (a
+   * report it raises is written first), then evicted from both engines, and its matrix row is
+   * reused by a later instance. The log keeps every history; an evicted id still cannot be
+   * started again. Incremental checkpoints cannot span an eviction (take full ones).
+   */
+  readonly retention?: { readonly closed: number };
   /** Errors no call waits for (a handler that threw mid-run, a stalled instance). */
   readonly onError?: (error: WorkflowMirrorError) => void;
   /** Default: the system clock. Pass a VirtualClock for tests and simulations. */
@@ -180,6 +190,12 @@ export class WorkflowMirror {
   private roundAgain = false;
   private readonly ownsLog: boolean;
   private closed = false;
+  /** Closed instances to keep (`retention.closed`); undefined keeps every one. */
+  private readonly keepClosed: number | undefined;
+  /** Closed instances in the order they closed, oldest first, from `closedHead` on (see `retention`). */
+  private closedQueue: { readonly fleet: Fleet; readonly workflowId: string }[] = [];
+  private closedHead = 0;
+  private evicting = false;
 
   private constructor(
     options: WorkflowMirrorOptions,
@@ -190,6 +206,7 @@ export class WorkflowMirror {
   ) {
     this.log = log;
     this.ownsLog = ownsLog;
+    this.keepClosed = retentionOf(options.retention);
     this.store = store;
     this.comparator = comparator;
     this.clock = options.clock ?? new SystemClock();
@@ -469,6 +486,11 @@ export class WorkflowMirror {
       this.dueRows.get(fleet)!.add(row);
     }
     this.compareIfAligned(fleet, row);
+    // The mirror may hear of a close before the primary has applied it (the log delivers at
+    // commit, before the append resolves): an eviction waiting for this primary goes on now.
+    if (this.keepClosed !== undefined && (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed')) {
+      this.evictOverRetention();
+    }
   }
 
   /** The mirror's onApplied: the aligned-row check, then lead mode and history forecast when on. */
@@ -477,16 +499,90 @@ export class WorkflowMirror {
     history: HistoryForecaster | undefined,
   ): (instance: MirrorInstance, event: HistoryEvent, fleet: Fleet) => void {
     if (lead === undefined && history === undefined)
-      return (instance, _event, fleet) => this.afterMirrorApplied(fleet, instance.row);
+      return (instance, event, fleet) => this.afterMirrorApplied(fleet, instance, event);
     return (instance, event, fleet) => {
-      this.afterMirrorApplied(fleet, instance.row);
       lead?.onApplied(instance, event, fleet);
       history?.observe(event, undefined, fleet.compiled.name);
+      // Last: it may evict the instance, which the hooks above still read.
+      this.afterMirrorApplied(fleet, instance, event);
     };
   }
 
-  private afterMirrorApplied(fleet: Fleet, row: number): void {
-    this.compareIfAligned(fleet, row);
+  private afterMirrorApplied(fleet: Fleet, instance: MirrorInstance, event: HistoryEvent): void {
+    this.compareIfAligned(fleet, instance.row);
+    if (this.keepClosed !== undefined && (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed')) {
+      this.closedQueue.push({ fleet, workflowId: instance.workflowId });
+      this.evictOverRetention();
+    }
+  }
+
+  /** Closed instances still held beyond `retention.closed`. */
+  private get overRetention(): number {
+    return this.closedQueue.length - this.closedHead - this.keepClosed!;
+  }
+
+  /**
+   * Evicts the oldest closed instances until `retention.closed` remain. Synchronous while each
+   * last comparison is (a clean row); a deviating row's report is awaited before its instance goes,
+   * and evictions after it wait their turn.
+   */
+  private evictOverRetention(): void {
+    if (this.evicting) return;
+    while (this.overRetention > 0) {
+      const { fleet, workflowId } = this.closedQueue[this.closedHead]!;
+      // Both sides must have closed it; the primary's own hook calls again once it has.
+      if (this.primary.instance(workflowId)?.status === 'running') return;
+      this.closedHead++;
+      if (this.closedHead > 1024 && this.closedHead * 2 > this.closedQueue.length) {
+        this.closedQueue = this.closedQueue.slice(this.closedHead);
+        this.closedHead = 0;
+      }
+      const compared = this.lastComparison(fleet, workflowId);
+      if (compared === undefined) {
+        this.evict(fleet, workflowId);
+        continue;
+      }
+      this.evicting = true;
+      this.track(
+        compared.then(
+          () => this.evictAfterReport(fleet, workflowId),
+          (error: unknown) => {
+            this.evictAfterReport(fleet, workflowId);
+            throw error;
+          },
+        ),
+      );
+      return;
+    }
+  }
+
+  private evictAfterReport(fleet: Fleet, workflowId: string): void {
+    this.evict(fleet, workflowId);
+    this.evicting = false;
+    this.evictOverRetention();
+  }
+
+  /** Compares a closing instance's row once more if both sides stand at its last seq; a Promise while a report is written. */
+  private lastComparison(fleet: Fleet, workflowId: string): Promise<ComparisonRound> | undefined {
+    const row = fleet.index.get(workflowId);
+    if (row === undefined) return undefined;
+    const seq = fleet.primary.seqOf(row);
+    if (!(seq > 0) || seq !== fleet.mirror.seqOf(row)) return undefined;
+    const round = this.detector.compareRow(this.detectorFleet(fleet), row);
+    return round instanceof Promise ? round : undefined;
+  }
+
+  /** Evicts a closed instance from both engines and forgets its row (see `retention`). */
+  private evict(fleet: Fleet, workflowId: string): void {
+    const row = fleet.index.get(workflowId);
+    this.primary.evict(workflowId);
+    this.mirror.evict(workflowId);
+    // Its closing append resolved before the primary closed it (we waited for that): none is pending.
+    this.log.forgetInstance?.(workflowId);
+    if (row !== undefined && fleet.index.get(workflowId) === undefined) {
+      this.dueRows.get(fleet)!.delete(row);
+      this.detector.forgetRow(fleet.compiled.name, row);
+    }
   }
 
   /** A significant event's row is compared as soon as both sides stand at the same seq. */
@@ -540,8 +636,10 @@ export class WorkflowMirror {
 
   /** Re-reads an instance's tail from the log after the mirror saw a gap in the stream. */
   private async catchUp(workflowId: string): Promise<void> {
-    const from = (this.mirror.instance(workflowId)?.seq ?? 0) + 1;
-    this.mirror.apply(await this.log.readInstance(workflowId, from));
+    // An instance evicted meanwhile (closed: its history is complete) must not be replayed back in.
+    const instance = this.mirror.instance(workflowId);
+    if (instance === undefined) return;
+    this.mirror.apply(await this.log.readInstance(workflowId, instance.seq + 1));
   }
 
   private describeField(
@@ -564,4 +662,14 @@ export class WorkflowMirror {
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
   }
+}
+
+/** `retention.closed`, checked; undefined when no retention was asked for. */
+function retentionOf(retention: WorkflowMirrorOptions['retention']): number | undefined {
+  if (retention === undefined) return undefined;
+  const closed: unknown = (retention as { closed?: unknown } | null)?.closed;
+  if (typeof closed !== 'number' || !Number.isSafeInteger(closed) || closed < 0) {
+    throw new TypeError(`retention.closed must be a non-negative integer (closed instances to keep), got ${String(closed)}`);
+  }
+  return closed;
 }

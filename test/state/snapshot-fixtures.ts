@@ -10,7 +10,7 @@ import { SCHEMA_VERSION } from '../../ts/serialization/version.js';
 import { layoutFor } from '../../ts/state/layout.js';
 import type { FleetSchema } from '../../ts/state/matrix-snapshot-layout.js';
 import { writeLayout } from '../../ts/state/matrix-snapshot-layout.js';
-import { RowIndex } from '../../ts/state/row-index.js';
+import { FREE_ROW_ID, RowIndex } from '../../ts/state/row-index.js';
 import { StateMatrix } from '../../ts/state/state-matrix.js';
 import { bool, enumOf, f64, i32, type StateSchema, str } from '../../ts/workflow/fields.js';
 
@@ -87,7 +87,8 @@ export function filledMatrix(
   const { fieldCount } = schema.layout;
   let k = 0;
   for (const id of ids) {
-    const r = index.rowFor(id);
+    // The empty id is how a snapshot names a free row (an evicted instance's): add it as one.
+    const r = id === FREE_ROW_ID ? index.addFreeRow() : index.appendRow(id);
     matrix.ensureRows(r + 1);
     for (let j = 0; j < fieldCount; j++) {
       if (values.length > 0) matrix.set(r, j, values[k++ % values.length]!);

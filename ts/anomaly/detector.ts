@@ -8,7 +8,7 @@ import type { Clock } from '../clock/clock.js';
 import { type ComparisonOutput, compareRowsSync, fieldContribution } from '../compare/backends/js.js';
 import { type Comparator, type ComparisonResult, DEFAULT_MISSING_WEIGHT, maskWordsFor } from '../compare/comparator.js';
 import type { StateLayout } from '../state/layout.js';
-import type { RowIndex } from '../state/row-index.js';
+import { FREE_ROW_ID, type RowIndex } from '../state/row-index.js';
 import type { StateMatrix } from '../state/state-matrix.js';
 import { OutputPool } from './output-pool.js';
 import type { AffectedField, AnomalyCause, AnomalyReport, FieldReason, Severity } from './report.js';
@@ -21,6 +21,8 @@ export const SMALL_RANGE_ROWS = 32;
 /** A deviating row, with what its report needs copied out of the matrices. */
 interface Found {
   readonly row: number;
+  /** Read when found: by the time the report is built the instance may have been evicted and its row reused. */
+  readonly workflowId: string;
   readonly seq: number;
   readonly deviation: number;
   readonly mask: Uint32Array;
@@ -140,6 +142,14 @@ export class AnomalyDetector {
     return count;
   }
 
+  /**
+   * Forgets what is kept of `row` (its open anomaly) because its instance was evicted: a new
+   * instance given the row later starts with nothing open.
+   */
+  forgetRow(fleetName: string, row: number): void {
+    this.open.get(fleetName)?.delete(row);
+  }
+
   /** Compares every row of a fleet (a round). */
   async compareFleet(fleet: DetectorFleet): Promise<ComparisonRound> {
     this.stats.rounds++;
@@ -224,7 +234,8 @@ export class AnomalyDetector {
         seq !== fleet.mirror.seqOf(row) ||
         (primarySeqs !== undefined && (seq !== primarySeqs[i] || seq !== mirrorSeqs![i]))
       ) {
-        lagging++;
+        // A free row (its instance evicted, the row not reused yet) is not lag: nothing is there.
+        if (seq !== 0 || fleet.index.idOf(row) !== FREE_ROW_ID) lagging++;
         continue;
       }
       compared++;
@@ -245,6 +256,7 @@ export class AnomalyDetector {
       found ??= [];
       found.push({
         row,
+        workflowId: fleet.index.idOf(row),
         seq,
         deviation,
         mask: result.affected.slice(i * maskWords, (i + 1) * maskWords),
@@ -287,8 +299,7 @@ export class AnomalyDetector {
 
   private async buildReport(fleet: DetectorFleet, found: Found): Promise<AnomalyReport> {
     const { layout } = fleet;
-    const { row, seq, deviation, mask } = found;
-    const workflowId = fleet.index.idOf(row);
+    const { row, workflowId, seq, deviation, mask } = found;
     const primaryData = found.primary;
     const mirrorData = found.mirror;
     const fields: AffectedField[] = [];

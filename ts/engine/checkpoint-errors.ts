@@ -10,8 +10,8 @@ import { WorkflowMirrorError } from '../base-error.js';
  * is not full, or increments that are not numbered 1, 2, 3... after it.
  */
 export class CheckpointOrderError extends WorkflowMirrorError {
-  constructor(message: string) {
-    super('CHECKPOINT_ORDER', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CHECKPOINT_ORDER', message, options);
   }
 }
 

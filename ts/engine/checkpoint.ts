@@ -19,8 +19,10 @@ import { Encoding } from 'flatbuffers';
 import { MatrixSnapshot } from '../generated/wfmirror/fb/matrix-snapshot.js';
 import { CorruptBufferError, SchemaMismatchError } from '../serialization/errors.js';
 import { verifyRoot } from '../serialization/verify.js';
+import type { MatrixDelta } from '../state/delta.js';
 import { applyDelta } from '../state/delta-apply.js';
 import { decodeDelta, encodeDelta } from '../state/delta-codec.js';
+import { RowsReleasedError } from '../state/delta-errors.js';
 import { decodeInstanceSnapshot, type InstanceSnapshotData, InstanceSnapshotWriter } from '../state/instance-snapshot-codec.js';
 import { decodeMatrixSnapshot, MatrixSnapshotWriter } from '../state/matrix-snapshot-codec.js';
 import { utf8Text } from '../state/matrix-snapshot-vectors.js';
@@ -86,8 +88,18 @@ export class MirrorCheckpointer {
         'an incremental checkpoint needs a full one first: call checkpoint() without { incremental: true }',
       );
     }
+    let deltas: MatrixDelta[];
+    try {
+      deltas = increments.take();
+    } catch (error) {
+      if (!(error instanceof RowsReleasedError)) throw error;
+      throw new CheckpointOrderError(
+        'instances were evicted (their rows given back or reused) since the last checkpoint, which an increment cannot describe: take a full checkpoint',
+        { cause: error },
+      );
+    }
     const out = new CheckpointWriter();
-    for (const delta of increments.take()) {
+    for (const delta of deltas) {
       out.add('delta', encodeDelta(delta));
       const fleet = source.fleets.get(delta.workflowType);
       for (let i = 0; i < delta.rows.length; i++) {

@@ -87,3 +87,13 @@ export class InstanceNotRunningError extends WorkflowMirrorError {
     super('INSTANCE_NOT_RUNNING', `workflow instance "${workflowId}" is ${status}, not running`);
   }
 }
+
+/** `evict` was asked to forget an instance that is still running (only closed ones can go). */
+export class InstanceStillRunningError extends WorkflowMirrorError {
+  constructor(readonly workflowId: string) {
+    super(
+      'INSTANCE_STILL_RUNNING',
+      `workflow instance "${workflowId}" is still running: only a completed or failed instance can be evicted`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 import type { MatrixStorage } from '../compare/matrix-storage.js';
 import type { MatrixDelta } from '../state/delta.js';
+import { RowsReleasedError } from '../state/delta-errors.js';
 import { DeltaTracker, type DeltaTrackerOptions } from '../state/delta-tracker.js';
 import type { FleetSchema } from '../state/matrix-snapshot-layout.js';
 import { RowIndex } from '../state/row-index.js';
@@ -53,6 +54,23 @@ export class Fleet {
     if (row >= this.primary.rowCount) this.primary.ensureRows(row + 1);
     if (row >= this.mirror.rowCount) this.mirror.ensureRows(row + 1);
     return row;
+  }
+
+  /**
+   * One side lets go of `workflowId` (its engine evicted the closed instance): that side's row is
+   * cleared. The row itself is freed for another instance once the other side's row is clear
+   * too (seq 0: it evicted the instance as well, or never saw it), never before: a mirror that
+   * has not caught up still writes there. Returns true when the row was freed.
+   */
+  release(workflowId: string, side: 'primary' | 'mirror'): boolean {
+    const row = this.index.get(workflowId);
+    if (row === undefined) return false;
+    this[side].clearRow(row);
+    const other = side === 'primary' ? this.mirror : this.primary;
+    if (other.seqOf(row) !== 0) return false;
+    other.clearRow(row); // values written with no seq (none are by the engines) go as well
+    this.index.release(workflowId);
+    return true;
   }
 }
 
@@ -108,8 +126,16 @@ export class FleetDeltas {
     for (const fleet of this.fleets.all()) this.#tracker(fleet).mark();
   }
 
-  /** The delta of each fleet whose matrix changed since the mark (none for an unchanged fleet); the mark moves to now. */
+  /**
+   * The delta of each fleet whose matrix changed since the mark (none for an unchanged fleet); the mark moves to now.
+   * @throws RowsReleasedError when a fleet's rows changed hands since the mark (evictions); no mark moves.
+   */
   take(): MatrixDelta[] {
+    // Checked for every fleet before any mark moves: a refusal must leave every mark where it was.
+    for (const fleet of this.fleets.all()) {
+      const reassigned = this.#tracker(fleet).reassignedSinceMark;
+      if (reassigned !== 0) throw new RowsReleasedError(reassigned);
+    }
     const deltas: MatrixDelta[] = [];
     for (const fleet of this.fleets.all()) {
       const delta = this.#tracker(fleet).take();

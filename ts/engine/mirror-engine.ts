@@ -12,6 +12,7 @@ import { stringHash } from '../state/string-hash.js';
 import { MirrorCheckpointer, restoreCheckpoints } from './checkpoint.js';
 import type { Command } from './commands.js';
 import { describeCommand } from './commands.js';
+import { InstanceStillRunningError } from './errors.js';
 import { type Fleet, FleetDeltas, type FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import type { InstanceRuntime } from './instance.js';
@@ -221,6 +222,22 @@ export class MirrorEngine {
   /** The instance, or undefined. */
   instance(workflowId: string): MirrorInstance | undefined {
     return this.instances.get(workflowId);
+  }
+
+  /**
+   * Forgets a closed (completed or failed) instance: its mirror row is cleared, and freed for a
+   * new instance once the primary side lets go too (see Fleet.release). An event of it that
+   * arrives later (a duplicate) is then unapplied as 'unknown-instance'. Returns false when there
+   * is no such instance.
+   * @throws InstanceStillRunningError when the instance is running (nothing is changed).
+   */
+  evict(workflowId: string): boolean {
+    const instance = this.instances.get(workflowId);
+    if (instance === undefined) return false;
+    if (instance.status === 'running') throw new InstanceStillRunningError(workflowId);
+    this.instances.delete(workflowId);
+    instance.fleet.release(workflowId, 'mirror');
+    return true;
   }
 
   /** Every instance the mirror holds. */

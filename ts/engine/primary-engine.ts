@@ -20,6 +20,7 @@ import {
   HandlerError,
   InstanceNotRunningError,
   InstanceStalledError,
+  InstanceStillRunningError,
   MissingActivityImplementationError,
   UnknownInstanceError,
 } from './errors.js';
@@ -170,6 +171,24 @@ export class PrimaryEngine {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => this.enqueue(instance, event, { resolve, reject }));
+  }
+
+  /**
+   * Forgets a closed (completed or failed) instance, so that a long-running primary holds what is
+   * running plus what it chose to keep, not everything it ever ran. Its row of the primary matrix
+   * is cleared, and freed for a new instance once the mirror side lets go too (see Fleet.release).
+   * The log keeps the history: starting the id again is still refused (DuplicateWorkflowError,
+   * from the log), and a signal to it is then an UnknownInstanceError. An activity still running
+   * for it finishes unrecorded, as it would have anyway. Returns false when there is no such instance.
+   * @throws InstanceStillRunningError when the instance is running (nothing is changed).
+   */
+  evict(workflowId: string): boolean {
+    const instance = this.instances.get(workflowId);
+    if (instance === undefined) return false;
+    if (instance.status === 'running') throw new InstanceStillRunningError(workflowId);
+    this.instances.delete(workflowId);
+    instance.fleet.release(workflowId, 'primary');
+    return true;
   }
 
   /** Resolves when no step, activity or append is in flight (pending timers wait for the clock). */

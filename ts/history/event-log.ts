@@ -80,6 +80,13 @@ export interface EventLog {
   subscribe(listener: EventListener): () => void;
   /** Flushes what is pending and releases the log. */
   close(): Promise<void>;
+  /**
+   * Optional: drops what the log caches in memory of `workflowId` (its head), because the caller
+   * evicted the closed instance and appends to it no more. Its history stays, and an append to it
+   * is still checked against the stored head (read from storage then). Call it only when no append
+   * of the instance is pending.
+   */
+  forgetInstance?(workflowId: string): void;
 }
 
 /**

@@ -414,6 +414,15 @@ export class SqliteEventLog implements FencedLog {
     this.#db.close();
   }
 
+  /**
+   * See {@link EventLog.forgetInstance}: the cached head goes. Unknown instances' heads are then
+   * read from the file (one indexed SELECT on an instance's first append, as after a reopen)
+   * rather than assumed 0, so an evicted id that is started again is still refused.
+   */
+  forgetInstance(workflowId: string): void {
+    if (this.#heads.delete(workflowId)) this.#allHeadsKnown = false;
+  }
+
   #headOf(workflowId: string): number {
     const cached = this.#heads.get(workflowId);
     if (cached !== undefined) return cached;

@@ -7,7 +7,7 @@ import { SchemaMismatchError } from '../serialization/errors.js';
 import { checkDeltaShape, type MatrixDelta } from './delta.js';
 import { DeltaBaseMismatchError } from './delta-errors.js';
 import type { FleetSchema } from './matrix-snapshot-layout.js';
-import type { RowIndex } from './row-index.js';
+import { FREE_ROW_ID, type RowIndex } from './row-index.js';
 import type { StateMatrix } from './state-matrix.js';
 
 /**
@@ -47,7 +47,8 @@ export function applyDelta(matrix: StateMatrix, rowIndex: RowIndex, delta: Matri
 
   // Writes: nothing below can fail once ensureRows has allocated.
   matrix.ensureRows(delta.rowCount);
-  for (const id of delta.newRowIds) rowIndex.rowFor(id);
+  // New rows go at the end, where the delta puts them, even if the index has free rows.
+  for (const id of delta.newRowIds) rowIndex.appendRow(id);
   const stride = layout.stride;
   const data = matrix.data;
   const target = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
@@ -80,6 +81,7 @@ function checkBase(matrix: StateMatrix, rowIndex: RowIndex, delta: MatrixDelta):
   for (let i = 0; i < delta.newRowIds.length; i++) {
     const id = delta.newRowIds[i]!;
     const row = before + i;
+    if (id === FREE_ROW_ID) throw mismatch(`new row ${row} has the empty id, which names a free row, not an instance`, row);
     if (seen.has(id)) throw mismatch(`new row id "${id}" appears twice`, row);
     seen.add(id);
     const known = rowIndex.get(id);

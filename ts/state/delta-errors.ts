@@ -27,3 +27,17 @@ export class DeltaBaseMismatchError extends WorkflowMirrorError {
     this.row = row;
   }
 }
+
+/**
+ * From a DeltaTracker: rows of the tracked fleet changed hands (instances evicted, their rows
+ * given to new instances) since the mark. A delta names only the rows added, so it cannot say that a row now belongs to another
+ * instance or to none: send a full snapshot, then mark again.
+ */
+export class RowsReleasedError extends WorkflowMirrorError {
+  constructor(readonly reassigned: number) {
+    super(
+      'DELTA_ROWS_RELEASED',
+      `rows changed hands ${reassigned} time(s) since the mark (instances evicted, rows reused): a delta cannot describe that; send a full snapshot and mark again`,
+    );
+  }
+}

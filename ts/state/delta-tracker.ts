@@ -14,7 +14,7 @@
  */
 
 import type { MatrixDelta } from './delta.js';
-import { DeltaBaseMismatchError } from './delta-errors.js';
+import { DeltaBaseMismatchError, RowsReleasedError } from './delta-errors.js';
 import type { FleetSchema } from './matrix-snapshot-layout.js';
 import type { RowIdSource } from './matrix-snapshot-row-ids.js';
 import type { StateMatrix } from './state-matrix.js';
@@ -52,6 +52,8 @@ export class DeltaTracker {
   #seqs: Float64Array = new Float64Array(0);
   /** Values at the mark, `stride` per row (diffFields only). */
   #values: Float64Array = new Float64Array(0);
+  /** The row ids' count of reassigned rows at the mark (0 before any mark). */
+  #reassignedAtMark = 0;
   /** The columns of the delta being built, kept between takes. */
   readonly #scratch = new DeltaScratch();
 
@@ -65,6 +67,11 @@ export class DeltaTracker {
     this.#rowIds = rowIds;
     this.#schema = schema;
     this.#diffFields = options.diffFields ?? true;
+  }
+
+  /** How often rows changed hands (evictions, reuses) since the mark: a take now throws unless 0. */
+  get reassignedSinceMark(): number {
+    return (this.#rowIds.reassignedCount ?? 0) - this.#reassignedAtMark;
   }
 
   /** Rows at the mark. */
@@ -85,13 +92,17 @@ export class DeltaTracker {
       this.#values.set(matrix.data.subarray(0, rows * stride));
     }
     this.#rowCount = rows;
+    this.#reassignedAtMark = this.#rowIds.reassignedCount ?? 0;
   }
 
   /**
    * The delta from the mark to now, after which the mark is now.
    * @throws DeltaBaseMismatchError when the matrix has fewer rows than at the mark (it was reloaded).
+   * @throws RowsReleasedError when rows changed hands since the mark (instances evicted, rows reused); the mark stays.
    */
   take(options: TakeDeltaOptions = {}): MatrixDelta {
+    const reassigned = this.reassignedSinceMark;
+    if (reassigned !== 0) throw new RowsReleasedError(reassigned);
     const matrix = this.#matrix;
     const rowCount = matrix.rowCount;
     const before = this.#rowCount;

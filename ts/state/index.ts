@@ -6,7 +6,7 @@
 export { changedFieldCount, checkDeltaShape, deltaShapeProblem, type MatrixDelta } from './delta.js';
 export { applyDelta } from './delta-apply.js';
 export { decodeDelta, encodeDelta } from './delta-codec.js';
-export { DeltaBaseMismatchError, DeltaShapeError } from './delta-errors.js';
+export { DeltaBaseMismatchError, DeltaShapeError, RowsReleasedError } from './delta-errors.js';
 export { DeltaTracker, type DeltaTrackerOptions, type TakeDeltaOptions } from './delta-tracker.js';
 export { FieldOutOfRangeError, InvalidSeqError, LayoutError, MatrixCapacityError, RowOutOfRangeError } from './errors.js';
 export {
@@ -28,7 +28,7 @@ export {
 } from './matrix-snapshot-codec.js';
 export type { FingerprintPolicy, FleetSchema } from './matrix-snapshot-layout.js';
 export { type RowIdSource, SnapshotRowIds } from './matrix-snapshot-row-ids.js';
-export { RowIndex } from './row-index.js';
+export { FREE_ROW_ID, RowIndex } from './row-index.js';
 export { StateMatrix } from './state-matrix.js';
 export { decodeStateVector, encodeStateVector, type StateVector } from './state-vector-codec.js';
 export { stringHash } from './string-hash.js';

@@ -6,14 +6,16 @@
 import { CorruptBufferError, NotEncodableError } from '../serialization/errors.js';
 import { isWellFormed } from '../serialization/utf8.js';
 import { RowOutOfRangeError } from './errors.js';
-import { RowIndex } from './row-index.js';
+import { FREE_ROW_ID, RowIndex } from './row-index.js';
 
 /** Anything that names the instance of each row: a {@link RowIndex}, a {@link SnapshotRowIds}. */
 export interface RowIdSource {
   /** Rows named (0 .. size - 1). */
   readonly size: number;
-  /** The id of `row`. */
+  /** The id of `row` ({@link FREE_ROW_ID} for a free row). */
   idOf(row: number): string;
+  /** Rows that changed hands so far (a RowIndex counts them; deltas refuse to span one). */
+  readonly reassignedCount?: number;
 }
 
 /** Reusable scratch space for {@link encodeRowIds}: the blob grows by doubling and is kept. */
@@ -167,7 +169,14 @@ export class SnapshotRowIds implements RowIdSource {
     }
     for (let r = 0; r < this.size; r++) {
       const id = this.idOf(r);
-      const row = r < known ? index.get(id) : index.rowFor(id);
+      if (id === FREE_ROW_ID) {
+        // A row given back before the snapshot: free here too, so the same rows name the same instances.
+        if (r < known ? index.idOf(r) !== FREE_ROW_ID : index.addFreeRow() !== r) {
+          throw new CorruptBufferError(`row ${r} is free in the snapshot but another instance's in the row index`, 0);
+        }
+        continue;
+      }
+      const row = r < known ? index.get(id) : index.appendRow(id);
       if (row !== r) {
         throw new CorruptBufferError(
           r < known

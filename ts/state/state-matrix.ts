@@ -64,14 +64,27 @@ export class StateMatrix {
   addRow(): number {
     if (this.#rowCount === this.#capacity) this.#grow(this.#rowCount + 1);
     const r = this.#rowCount++;
-    const stride = this.layout.stride;
-    const start = r * stride;
     // The array may hold stale values here (a matrix never shrinks, but rows past rowCount are
     // not cleared elsewhere), so every column is written.
+    this.#blank(r);
+    return r;
+  }
+
+  /**
+   * Makes row `r` as a new row is: every field NaN (missing), padding 0, seq 0. For a row whose
+   * instance was evicted: comparisons then skip it (seq 0 is "not seen yet") until it is reused.
+   */
+  clearRow(r: number): void {
+    this.#checkRow(r);
+    this.#blank(r);
+  }
+
+  #blank(r: number): void {
+    const stride = this.layout.stride;
+    const start = r * stride;
     this.#data.fill(Number.NaN, start, start + this.layout.fieldCount);
     this.#data.fill(0, start + this.layout.fieldCount, start + stride);
     this.#seq[r] = 0;
-    return r;
   }
 
   /**
