@@ -23,6 +23,7 @@ import {
   VirtualClock,
 } from '../ts/index.js';
 import { caseOptions as benchCaseOptions, collectGarbage, machineInfo } from './machine.js';
+import { medianOf, rotatingRounds } from './rotating-rounds.js';
 import { recordHistory } from './workloads.js';
 
 const INSTANCES = Number(process.env.BENCH_REPLAY_INSTANCES ?? 20_000);
@@ -54,38 +55,9 @@ for (const lookahead of [1, 3]) {
 const names = Object.keys(cases);
 for (const name of names) for (let i = 0; i < WARMUP_RUNS; i++) cases[name]!();
 collectGarbage();
-/**
- * The suite runs ROUNDS times and each case's figure is its median over the rounds: benny times
- * the cases one after another, and on a shared VM a few seconds of someone else's load land on
- * one case only; with rounds, they move one round's figures, not the result.
- */
+/** Rounds of the suite, each case's figure its median over them (see rotating-rounds.ts). */
 const ROUNDS = Number(process.env.BENCH_LEAD_ROUNDS ?? 3);
-const rounds: { name: string; mean: number; median: number; margin: number; samples: number }[][] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  // Each round starts with another case: a case run late in a suite meets a fuller heap, and
-  // rotating gives every case every place.
-  const order = names.map((_, i) => names[(i + round) % names.length]!);
-  const summary = await b.suite(
-    `lead (round ${round + 1} of ${ROUNDS})`,
-    ...order.map((n) => b.add(n, cases[n]!, caseOptions)),
-    b.cycle(),
-    b.complete(),
-  );
-  rounds.push(
-    summary.results.map((r) => ({
-      name: r.name,
-      mean: r.details.mean,
-      median: r.details.median,
-      margin: r.details.relativeMarginOfError,
-      samples: r.samples,
-    })),
-  );
-}
-const medianOf = (values: readonly number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+const rounds = await rotatingRounds('lead', cases, caseOptions, ROUNDS);
 
 // ---- Fleet what-if ----
 const WHAT_IF_INSTANCES = Number(process.env.BENCH_WHATIF_INSTANCES ?? 100_000);

@@ -297,6 +297,7 @@ export class WorkflowMirror {
 
   /** Opens the log and the anomaly store and wires a primary to its mirror. */
   static async open(options: WorkflowMirrorOptions): Promise<WorkflowMirror> {
+    retentionOf(options.retention); // refused before anything is opened, so nothing is left open
     const logOption = options.log ?? { kind: 'sqlite' };
     let log: EventLog;
     let ownsLog = true;
@@ -530,9 +531,12 @@ export class WorkflowMirror {
     if (this.evicting) return;
     while (this.overRetention > 0) {
       const { fleet, workflowId } = this.closedQueue[this.closedHead]!;
-      // Both sides must have closed it; the primary's own hook calls again once it has.
-      if (this.primary.instance(workflowId)?.status === 'running') return;
+      const onPrimary = this.primary.instance(workflowId);
+      // Both sides must have closed it; the primary's own hook calls again once it has. One the
+      // primary stalled on (its log failed after the close was written) is left to resume: kept.
+      if (onPrimary?.status === 'running' && onPrimary.stalled === undefined) return;
       this.closedHead++;
+      if (onPrimary?.status === 'running') continue;
       if (this.closedHead > 1024 && this.closedHead * 2 > this.closedQueue.length) {
         this.closedQueue = this.closedQueue.slice(this.closedHead);
         this.closedHead = 0;

@@ -4,7 +4,7 @@
  * is still compared (a fault is reported with the right cause before its instance goes), and the
  * log keeps refusing an evicted id.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -123,9 +123,23 @@ describe('WorkflowMirror retention', () => {
     }
   });
 
-  it('refuses a retention that is not a non-negative integer', async () => {
-    for (const closed of [-1, 1.5, Number.NaN, '10' as unknown as number]) {
-      await expect(openPair(closed)).rejects.toThrow(/retention\.closed must be a non-negative integer/);
+  it('refuses a retention that is not a non-negative integer, before opening the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wfm-retention-'));
+    try {
+      for (const closed of [-1, 1.5, Number.NaN, '10' as unknown as number]) {
+        await expect(openPair(closed)).rejects.toThrow(/retention\.closed must be a non-negative integer/);
+        const open = WorkflowMirror.open({
+          workflows: [payment],
+          activities: { charge },
+          log: { kind: 'sqlite', path: join(dir, 'log.db') },
+          retention: { closed },
+        });
+        await expect(open).rejects.toBeInstanceOf(TypeError);
+      }
+      // Nothing was created: the refusal came first.
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
