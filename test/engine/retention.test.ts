@@ -4,6 +4,7 @@
  * what cannot describe a row changing hands (deltas, incremental checkpoints) refuses clearly
  * instead of shipping a wrong mapping. A full checkpoint carries free rows across a restore.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { charge, payment } from '../../examples/payment.js';
 import { CheckpointOrderError } from '../../ts/engine/checkpoint-errors.js';
@@ -19,7 +20,7 @@ import {
   UnknownInstanceError,
 } from '../../ts/index.js';
 import { DeltaTracker } from '../../ts/state/delta-tracker.js';
-import { deferred, enginePair, flush } from '../support/engine-harness.js';
+import { type Deferred, deferred, enginePair, flush } from '../support/engine-harness.js';
 
 describe('RowIndex: rows given back and handed out again', () => {
   it('a released row is free (empty id), handed out next, and every change of hands is counted', () => {
@@ -175,5 +176,90 @@ describe('deltas and checkpoints after evictions', () => {
     restored.apply(await log.readRange(0, Number.POSITIVE_INFINITY));
     expect([1, 3]).toContain(index.get('p-5'));
     expect(index.size).toBe(5);
+  });
+});
+
+describe('property: any interleaving of starts, completions and evictions on either side', () => {
+  it('keeps every held instance on its own row with its state, and every other row free and blank', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('start' as const) }),
+            fc.record({ op: fc.constant('complete' as const), pick: fc.nat() }),
+            fc.record({ op: fc.constant('evict' as const), pick: fc.nat(), side: fc.constantFrom('primary', 'mirror', 'both') }),
+          ),
+          { maxLength: 60 },
+        ),
+        async (ops) => {
+          const pending = new Map<string, Deferred<{ amount: number }>>();
+          const pair = enginePair({
+            workflows: [payment],
+            activities: {
+              charge: (input: { amount: number }, info) => {
+                const d = deferred<{ amount: number }>();
+                pending.set(info.workflowId, d);
+                return d.promise.then(() => ({ amount: input.amount }));
+              },
+            },
+          });
+          const fleet = pair.fleets.get('payment');
+          let next = 0;
+          for (const step of ops) {
+            if (step.op === 'start') {
+              await pair.primary.start('payment', `p-${next}`, { amount: next });
+              next++;
+            } else if (step.op === 'complete') {
+              const waiting = [...pending.keys()];
+              if (waiting.length === 0) continue;
+              const id = waiting[step.pick % waiting.length]!;
+              pending.get(id)!.resolve({ amount: 0 });
+              pending.delete(id);
+            } else {
+              const closed = [...pair.mirror.allInstances(), ...pair.primary.allInstances()]
+                .filter((i) => i.status !== 'running')
+                .map((i) => i.workflowId);
+              if (closed.length === 0) continue;
+              const id = closed[step.pick % closed.length]!;
+              if (step.side !== 'mirror') pair.primary.evict(id);
+              if (step.side !== 'primary') pair.mirror.evict(id);
+            }
+            await flush(3);
+          }
+          // Every instance either engine holds sits on its row, and its side of the row is its state.
+          const layout = fleet.compiled.layout;
+          const expected = new Float64Array(layout.stride);
+          const held = new Set<string>();
+          for (const [side, engine] of [
+            ['primary', pair.primary],
+            ['mirror', pair.mirror],
+          ] as const) {
+            for (const instance of engine.allInstances()) {
+              held.add(instance.workflowId);
+              const row = fleet.index.get(instance.workflowId);
+              expect(row).toBe(instance.row);
+              expect(fleet[side].seqOf(row!)).toBe(instance.seq);
+              layout.encode(instance.state, expected, 0);
+              expect(Array.from(fleet[side].row(row!))).toEqual(Array.from(expected));
+            }
+          }
+          // The rows of ids nobody holds any more are free (or were never freed: no side let go of them).
+          expect(fleet.index.liveCount).toBe(held.size);
+          for (let row = 0; row < fleet.index.size; row++) {
+            if (fleet.index.idOf(row) !== FREE_ROW_ID) continue;
+            for (const side of ['primary', 'mirror'] as const) {
+              expect(fleet[side].seqOf(row)).toBe(0);
+              for (let j = 0; j < layout.fieldCount; j++) expect(Number.isNaN(fleet[side].get(row, j))).toBe(true);
+            }
+          }
+          expect(pair.findings).toEqual([]);
+          expect(pair.errors).toEqual([]);
+          // Let what is still running finish, so nothing dangles past the test.
+          for (const d of pending.values()) d.resolve({ amount: 0 });
+          await pair.settle();
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
