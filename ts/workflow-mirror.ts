@@ -151,6 +151,8 @@ export interface MirrorRunStats {
   readonly backend: string;
   readonly lag: readonly LagReport[];
   readonly faultsFired: readonly FiredFault[];
+  /** Instances each engine holds now: what runs plus the closed ones kept (see `retention`). */
+  readonly instancesHeld: { readonly primary: number; readonly mirror: number };
 }
 
 /** What {@link WorkflowMirror.predict} says of one instance. */
@@ -433,6 +435,7 @@ export class WorkflowMirror {
       backend: this.comparator.name,
       lag: this.lag(),
       faultsFired: this.faultPlan?.fired ?? [],
+      instancesHeld: { primary: this.primary.instanceCount, mirror: this.mirror.instanceCount },
     };
   }
 

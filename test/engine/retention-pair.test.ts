@@ -48,7 +48,11 @@ describe('WorkflowMirror retention', () => {
       await runOrders(wm, 3_000);
       const rounds = await wm.compareAll();
       expect(reports).toEqual([]);
-      expect(wm.stats().primary.completed).toBe(3_000);
+      const stats = wm.stats();
+      expect(stats.primary.completed).toBe(3_000);
+      expect(stats.primary.evicted).toBe(3_000 - KEEP);
+      expect(stats.mirror.evicted).toBe(3_000 - KEEP);
+      expect(stats.instancesHeld).toEqual({ primary: KEEP, mirror: KEEP });
       expect([...wm.mirror.allInstances()]).toHaveLength(KEEP);
       expect([...wm.primary.allInstances()]).toHaveLength(KEEP);
       // The newest to close are the ones kept.

@@ -28,8 +28,9 @@ function fakePair() {
       completed: 0,
       failed: 0,
       stalled: 0,
+      evicted: 0,
     },
-    mirror: { applied: 0, duplicatesIgnored: 0, unapplied: 0, nonDeterminism: 0 },
+    mirror: { applied: 0, duplicatesIgnored: 0, unapplied: 0, nonDeterminism: 0, evicted: 0 },
     comparisons: {
       rounds: 0,
       rowComparisons: 0,
@@ -42,6 +43,7 @@ function fakePair() {
     backend: 'wasm-simd',
     lag: [{ workflowType: 'order', laggingInstances: 0, maxLag: 0 }],
     faultsFired: [],
+    instancesHeld: { primary: 0, mirror: 0 },
   };
   const batches: Record<string, number> = {};
   const failed: string[] = [];
@@ -71,6 +73,9 @@ describe('createMetrics', () => {
     pair.stats.comparisons.rounds = 2;
     pair.stats.lag = [{ workflowType: 'order', laggingInstances: 3, maxLag: 7 }];
     pair.batches['wasm-simd'] = 5;
+    pair.stats.primary.evicted = 9;
+    pair.stats.mirror.evicted = 8;
+    pair.stats.instancesHeld = { primary: 11, mirror: 12 };
     const before = pair.reads();
     let e = await read(m);
     expect(pair.reads() - before).toBe(1);
@@ -83,6 +88,10 @@ describe('createMetrics', () => {
     expect(value(e, 'wfmirror_comparison_rounds_total')).toBe(2);
     expect(value(e, 'wfmirror_backend_info', { backend: 'wasm-simd' })).toBe(1);
     expect(value(e, 'wfmirror_backend_batches_total', { backend: 'wasm-simd' })).toBe(5);
+    expect(value(e, 'wfmirror_instances_evicted_total', { side: 'primary' })).toBe(9);
+    expect(value(e, 'wfmirror_instances_evicted_total', { side: 'mirror' })).toBe(8);
+    expect(value(e, 'wfmirror_instances_held', { side: 'primary' })).toBe(11);
+    expect(value(e, 'wfmirror_instances_held', { side: 'mirror' })).toBe(12);
 
     // A fallback: the old backend's info series goes, the failed one is flagged.
     pair.stats.backend = 'js';

@@ -88,6 +88,8 @@ export interface MirrorStats {
   duplicatesIgnored: number;
   unapplied: number;
   nonDeterminism: number;
+  /** Closed instances forgotten by {@link MirrorEngine.evict}. */
+  evicted: number;
 }
 
 /** Options of {@link MirrorEngine.checkpoint}. */
@@ -98,7 +100,7 @@ export interface MirrorCheckpointOptions {
 
 /** The replay-only engine. */
 export class MirrorEngine {
-  readonly stats: MirrorStats = { applied: 0, duplicatesIgnored: 0, unapplied: 0, nonDeterminism: 0 };
+  readonly stats: MirrorStats = { applied: 0, duplicatesIgnored: 0, unapplied: 0, nonDeterminism: 0, evicted: 0 };
   private readonly instances = new Map<string, MirrorInstance>();
   private readonly ctx = new HandlerContext();
   private readonly guard: boolean;
@@ -237,7 +239,13 @@ export class MirrorEngine {
     if (instance.status === 'running') throw new InstanceStillRunningError(workflowId);
     this.instances.delete(workflowId);
     instance.fleet.release(workflowId, 'mirror');
+    this.stats.evicted++;
     return true;
+  }
+
+  /** Instances held now (running, and closed ones not evicted). */
+  get instanceCount(): number {
+    return this.instances.size;
   }
 
   /** Every instance the mirror holds. */

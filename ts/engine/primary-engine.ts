@@ -64,6 +64,7 @@ export class PrimaryEngine {
     completed: 0,
     failed: 0,
     stalled: 0,
+    evicted: 0,
   };
   private readonly instances = new Map<string, PrimaryInstance>();
   private readonly starting = new Set<string>();
@@ -188,7 +189,13 @@ export class PrimaryEngine {
     if (instance.status === 'running') throw new InstanceStillRunningError(workflowId);
     this.instances.delete(workflowId);
     instance.fleet.release(workflowId, 'primary');
+    this.stats.evicted++;
     return true;
+  }
+
+  /** Instances held now (running, and closed ones not evicted). */
+  get instanceCount(): number {
+    return this.instances.size;
   }
 
   /** Resolves when no step, activity or append is in flight (pending timers wait for the clock). */

@@ -90,4 +90,6 @@ export interface PrimaryStats {
   completed: number;
   failed: number;
   stalled: number;
+  /** Closed instances forgotten by {@link PrimaryEngine.evict}. */
+  evicted: number;
 }

@@ -269,6 +269,7 @@ export class PrimaryNode {
       completed: 0,
       failed: 0,
       stalled: 0,
+      evicted: 0,
     };
     for (const s of this.#shards) {
       for (const key of Object.keys(primary) as (keyof PrimaryStats)[]) primary[key] += s.engine.stats[key];

@@ -85,6 +85,31 @@ export class PairMetrics {
         if (s !== undefined) this.set(Math.max(0, s.stats.primary.eventsAppended - s.stats.mirror.applied));
       },
     });
+    new Counter({
+      name: 'wfmirror_instances_evicted_total',
+      help: 'Closed instances evicted from memory (retention), by side.',
+      labelNames: ['side'],
+      registers,
+      collect() {
+        const s = read();
+        if (s === undefined) return;
+        this.reset();
+        this.inc({ side: 'primary' }, s.stats.primary.evicted);
+        this.inc({ side: 'mirror' }, s.stats.mirror.evicted);
+      },
+    });
+    new Gauge({
+      name: 'wfmirror_instances_held',
+      help: 'Instances held in memory now (running, and closed ones kept), by side: bounded with retention.',
+      labelNames: ['side'],
+      registers,
+      collect() {
+        const s = read();
+        if (s === undefined) return;
+        this.set({ side: 'primary' }, s.stats.instancesHeld.primary);
+        this.set({ side: 'mirror' }, s.stats.instancesHeld.mirror);
+      },
+    });
     this.lagGauge(
       registry,
       'wfmirror_mirror_lagging_instances',
