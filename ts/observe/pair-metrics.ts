@@ -63,19 +63,12 @@ export class PairMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     const read = () => this.snapshot();
-    new Counter({
-      name: 'wfmirror_events_applied_total',
-      help: 'Events applied, by side: primary = appended durably and applied, mirror = replayed. Events/s is rate() of this counter.',
-      labelNames: ['side'],
-      registers,
-      collect() {
-        const s = read();
-        if (s === undefined) return;
-        this.reset();
-        this.inc({ side: 'primary' }, s.stats.primary.eventsAppended);
-        this.inc({ side: 'mirror' }, s.stats.mirror.applied);
-      },
-    });
+    this.sideCounter(
+      registry,
+      'wfmirror_events_applied_total',
+      'Events applied, by side: primary = appended durably and applied, mirror = replayed. Events/s is rate() of this counter.',
+      (s) => [s.stats.primary.eventsAppended, s.stats.mirror.applied],
+    );
     new Gauge({
       name: 'wfmirror_mirror_lag_events',
       help: 'Events the primary appended that the mirror has not applied yet (whole pair).',
@@ -85,19 +78,12 @@ export class PairMetrics {
         if (s !== undefined) this.set(Math.max(0, s.stats.primary.eventsAppended - s.stats.mirror.applied));
       },
     });
-    new Counter({
-      name: 'wfmirror_instances_evicted_total',
-      help: 'Closed instances evicted from memory (retention), by side.',
-      labelNames: ['side'],
-      registers,
-      collect() {
-        const s = read();
-        if (s === undefined) return;
-        this.reset();
-        this.inc({ side: 'primary' }, s.stats.primary.evicted);
-        this.inc({ side: 'mirror' }, s.stats.mirror.evicted);
-      },
-    });
+    this.sideCounter(
+      registry,
+      'wfmirror_instances_evicted_total',
+      'Closed instances evicted from memory (retention), by side.',
+      (s) => [s.stats.primary.evicted, s.stats.mirror.evicted],
+    );
     new Gauge({
       name: 'wfmirror_instances_held',
       help: 'Instances held in memory now (running, and closed ones kept), by side: bounded with retention.',
@@ -218,6 +204,25 @@ export class PairMetrics {
         if (s === undefined) return;
         this.reset();
         for (const lag of s.stats.lag) this.set({ workflow_type: lag.workflowType }, value(lag));
+      },
+    });
+  }
+
+  /** A counter by side (`primary`, `mirror`), set from the snapshot at scrape time. */
+  private sideCounter(registry: Registry, name: string, help: string, values: (s: Snapshot) => readonly [number, number]): void {
+    const read = () => this.snapshot();
+    new Counter({
+      name,
+      help,
+      labelNames: ['side'],
+      registers: [registry],
+      collect() {
+        const s = read();
+        if (s === undefined) return;
+        const [primary, mirror] = values(s);
+        this.reset();
+        this.inc({ side: 'primary' }, primary);
+        this.inc({ side: 'mirror' }, mirror);
       },
     });
   }
