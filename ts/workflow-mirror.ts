@@ -42,7 +42,7 @@ import {
 } from './engine/mirror-engine.js';
 import { PrimaryEngine, type PrimaryStats } from './engine/primary-engine.js';
 import type { EventLog, FencedLog } from './history/event-log.js';
-import type { HistoryEvent } from './history/events.js';
+import { type HistoryEvent, isClosingEvent } from './history/events.js';
 import { MemoryEventLog } from './history/memory-event-log.js';
 import { SqliteEventLog } from './history/sqlite-event-log.js';
 import { type FleetWhatIfOptions, type FleetWhatIfResult, fleetWhatIf } from './predict/fleet-what-if.js';
@@ -492,7 +492,7 @@ export class WorkflowMirror {
     this.compareIfAligned(fleet, row);
     // The mirror may hear of a close before the primary has applied it (the log delivers at
     // commit, before the append resolves): an eviction waiting for this primary goes on now.
-    if (this.keepClosed !== undefined && (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed')) {
+    if (this.keepClosed !== undefined && isClosingEvent(event.type)) {
       this.evictOverRetention();
     }
   }
@@ -514,7 +514,7 @@ export class WorkflowMirror {
 
   private afterMirrorApplied(fleet: Fleet, instance: MirrorInstance, event: HistoryEvent): void {
     this.compareIfAligned(fleet, instance.row);
-    if (this.keepClosed !== undefined && (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed')) {
+    if (this.keepClosed !== undefined && isClosingEvent(event.type)) {
       this.closedQueue.push({ fleet, workflowId: instance.workflowId });
       this.evictOverRetention();
     }

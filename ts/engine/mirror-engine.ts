@@ -12,7 +12,7 @@ import { stringHash } from '../state/string-hash.js';
 import { MirrorCheckpointer, restoreCheckpoints } from './checkpoint.js';
 import type { Command } from './commands.js';
 import { describeCommand } from './commands.js';
-import { InstanceStillRunningError } from './errors.js';
+import { evictClosed } from './evict-closed.js';
 import { type Fleet, FleetDeltas, type FleetRegistry } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import type { InstanceRuntime } from './instance.js';
@@ -234,11 +234,7 @@ export class MirrorEngine {
    * @throws InstanceStillRunningError when the instance is running (nothing is changed).
    */
   evict(workflowId: string): boolean {
-    const instance = this.instances.get(workflowId);
-    if (instance === undefined) return false;
-    if (instance.status === 'running') throw new InstanceStillRunningError(workflowId);
-    this.instances.delete(workflowId);
-    instance.fleet.release(workflowId, 'mirror');
+    if (!evictClosed(this.instances, workflowId, 'mirror')) return false;
     this.stats.evicted++;
     return true;
   }

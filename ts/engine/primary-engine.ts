@@ -20,10 +20,10 @@ import {
   HandlerError,
   InstanceNotRunningError,
   InstanceStalledError,
-  InstanceStillRunningError,
   MissingActivityImplementationError,
   UnknownInstanceError,
 } from './errors.js';
+import { evictClosed } from './evict-closed.js';
 import { type Fleet, FleetDeltas } from './fleet.js';
 import { HandlerContext } from './handler-context.js';
 import {
@@ -184,11 +184,7 @@ export class PrimaryEngine {
    * @throws InstanceStillRunningError when the instance is running (nothing is changed).
    */
   evict(workflowId: string): boolean {
-    const instance = this.instances.get(workflowId);
-    if (instance === undefined) return false;
-    if (instance.status === 'running') throw new InstanceStillRunningError(workflowId);
-    this.instances.delete(workflowId);
-    instance.fleet.release(workflowId, 'primary');
+    if (!evictClosed(this.instances, workflowId, 'primary')) return false;
     this.stats.evicted++;
     return true;
   }

@@ -86,6 +86,11 @@ export type HistoryEvent = {
   };
 }[EventType];
 
+/** Whether an event of `type` closes its instance (nothing follows it in the history). */
+export function isClosingEvent(type: EventType): boolean {
+  return type === 'WorkflowCompleted' || type === 'WorkflowFailed';
+}
+
 /** The event types a handler's command produces (checked by the mirror). */
 export const COMMAND_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'ActivityScheduled',

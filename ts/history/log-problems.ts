@@ -2,7 +2,7 @@
  * What is wrong with a finished run's log, if anything: the demo's failover and the crash test
  * check their logs with it (an outcome lost or written twice across a crash would show here).
  */
-import type { HistoryEvent } from './events.js';
+import { type HistoryEvent, isClosingEvent } from './events.js';
 
 /**
  * Per instance: seqs 1, 2, 3, ... in log order; every scheduled activity settled exactly once;
@@ -25,7 +25,7 @@ export function logProblems(events: readonly HistoryEvent[], finished = true): s
       if (e.type === 'ActivityScheduled' || e.type === 'TimerStarted') opened.set(e.seq, 0);
       else if (e.type === 'ActivityCompleted' || e.type === 'ActivityFailed') settle(opened, e.payload.scheduledSeq, id, found);
       else if (e.type === 'TimerFired') settle(opened, e.payload.startedSeq, id, found);
-      else if (e.type === 'WorkflowCompleted' || e.type === 'WorkflowFailed') ends++;
+      else if (isClosingEvent(e.type)) ends++;
     });
     for (const [seq, outcomes] of opened) {
       if (outcomes > 1) found.push(`${id}: command ${seq} settled ${outcomes} times`);

@@ -12,7 +12,7 @@
 import type { AnomalyReport } from '../anomaly/report.js';
 import type { AnomalySink } from '../anomaly/sink.js';
 import type { Clock } from '../clock/clock.js';
-import type { EventType, HistoryEvent } from '../history/events.js';
+import { type HistoryEvent, isClosingEvent } from '../history/events.js';
 import { HistoryForecastOptionsError } from './errors.js';
 
 /** What a limit counts. */
@@ -97,8 +97,6 @@ export interface HistoryLimitReport extends AnomalyReport {
 const DEFAULT_HORIZON_MS = 60 * 60 * 1000;
 const DEFAULT_MIN_EVENTS = 5;
 const DEFAULT_HALF_LIFE_MS = 10 * 60 * 1000;
-/** After these the history grows no more, so the instance is forgotten. */
-const TERMINAL: ReadonlySet<EventType> = new Set<EventType>(['WorkflowCompleted', 'WorkflowFailed']);
 const REPORTED_EVENTS = 1;
 const REPORTED_BYTES = 2;
 const NO_REPORTS: readonly HistoryLimitReport[] = Object.freeze([]);
@@ -219,7 +217,8 @@ export class HistoryForecaster {
    * @param workflowType names the instance's type in reports; otherwise taken from `WorkflowStarted`.
    */
   observe(event: HistoryEvent, encodedBytes?: number, workflowType?: string): readonly HistoryLimitReport[] {
-    if (TERMINAL.has(event.type)) {
+    // After a closing event the history grows no more, so the instance is forgotten.
+    if (isClosingEvent(event.type)) {
       this.instances.delete(event.workflowId);
       return NO_REPORTS;
     }

@@ -22,7 +22,7 @@ import type { MirrorEngine, MirrorInstance } from '../engine/mirror-engine.js';
 import { PrimaryEngine } from '../engine/primary-engine.js';
 import { EpochConflictError } from '../history/errors.js';
 import type { FencedLog } from '../history/event-log.js';
-import type { HistoryEvent } from '../history/events.js';
+import { type HistoryEvent, isClosingEvent } from '../history/events.js';
 import { PromotionConflictError, PromotionIncompleteError, PromotionRefusedError } from './errors.js';
 
 /** Options of {@link promote}. */
@@ -220,7 +220,7 @@ export function outstandingFromHistory(history: readonly HistoryEvent[]): Histor
     if (event.type === 'ActivityScheduled' || event.type === 'TimerStarted') open.set(event.seq, event);
     else if (event.type === 'ActivityCompleted' || event.type === 'ActivityFailed') open.delete(event.payload.scheduledSeq);
     else if (event.type === 'TimerFired') open.delete(event.payload.startedSeq);
-    else if (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed') open.clear();
+    else if (isClosingEvent(event.type)) open.clear();
   }
   return [...open.values()];
 }

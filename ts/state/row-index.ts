@@ -27,19 +27,14 @@ export class RowIndex {
    * @throws TypeError for the empty id (it marks free rows).
    */
   rowFor(workflowId: string): number {
-    let row = this.#rows.get(workflowId);
-    if (row === undefined) {
-      if (workflowId === FREE_ROW_ID) throw new TypeError('a row index cannot name an instance with the empty id');
-      row = this.#free.pop();
-      if (row === undefined) {
-        row = this.#ids.length;
-        this.#ids.push(workflowId);
-      } else {
-        this.#ids[row] = workflowId;
-        this.#reassigned++;
-      }
-      this.#rows.set(workflowId, row);
-    }
+    const known = this.#rows.get(workflowId);
+    if (known !== undefined) return known;
+    checkId(workflowId);
+    if (this.#free.length === 0) return this.#append(workflowId);
+    const row = this.#free.pop()!;
+    this.#ids[row] = workflowId;
+    this.#rows.set(workflowId, row);
+    this.#reassigned++;
     return row;
   }
 
@@ -49,13 +44,17 @@ export class RowIndex {
    * @throws TypeError for the empty id.
    */
   appendRow(workflowId: string): number {
-    let row = this.#rows.get(workflowId);
-    if (row === undefined) {
-      if (workflowId === FREE_ROW_ID) throw new TypeError('a row index cannot name an instance with the empty id');
-      row = this.#ids.length;
-      this.#ids.push(workflowId);
-      this.#rows.set(workflowId, row);
-    }
+    const known = this.#rows.get(workflowId);
+    if (known !== undefined) return known;
+    checkId(workflowId);
+    return this.#append(workflowId);
+  }
+
+  /** A new row at the end for `workflowId` (not in the index, not empty). */
+  #append(workflowId: string): number {
+    const row = this.#ids.length;
+    this.#ids.push(workflowId);
+    this.#rows.set(workflowId, row);
     return row;
   }
 
@@ -114,4 +113,9 @@ export class RowIndex {
   get reassignedCount(): number {
     return this.#reassigned;
   }
+}
+
+/** TypeError for the empty id: it marks free rows, so no instance may have it. */
+function checkId(workflowId: string): void {
+  if (workflowId === FREE_ROW_ID) throw new TypeError('a row index cannot name an instance with the empty id');
 }
